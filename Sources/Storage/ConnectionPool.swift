@@ -1,0 +1,177 @@
+import NIOPosix
+import Synchronization
+
+/// A fixed number of database connections, each used by one piece of work at
+/// a time, on the threads of a `NIOThreadPool` — so blocking libpq and SQLite
+/// calls never run on an event loop or a Swift concurrency thread.
+///
+/// When a connection turns out unusable (the server went away), it is dropped
+/// and the next piece of work opens a new one. Opening is retried with
+/// exponential backoff: while a backoff runs, work that would need a new
+/// connection fails at once with `.unavailable` instead of piling up, so the
+/// daemon answers 451 promptly and recovers by itself when the server returns.
+final class ConnectionPool: Sendable {
+    typealias Connection = any SQLConnection
+    typealias Connect = @Sendable () throws(StoreError) -> Connection
+    /// Checks an idle connection before use; false drops it.
+    typealias Probe = @Sendable (Connection) -> Bool
+
+    private enum Lease {
+        case existing(Connection)
+        case openNew
+    }
+
+    private struct State: ~Copyable {
+        var idle: [Connection] = []
+        var open = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<Lease, any Error>)] = []
+        var nextWaiterID = 0
+        var closed = false
+        var failures = 0
+        var backoffUntil: ContinuousClock.Instant?
+    }
+
+    let size: Int
+    private let threads: NIOThreadPool
+    private let connect: Connect
+    private let probe: Probe
+    private let state = Mutex(State())
+
+    init(size: Int, connect: @escaping Connect, probe: @escaping Probe = { _ in true }) {
+        precondition(size >= 1)
+        self.size = size
+        self.connect = connect
+        self.probe = probe
+        self.threads = NIOThreadPool(numberOfThreads: size)
+        threads.start()
+    }
+
+    /// Runs `body` with a connection on a pool thread.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws(StoreError) -> T {
+        let lease: Lease
+        do {
+            lease = try await acquire()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.unavailable, "no database connection: \(error)")
+        }
+        do {
+            return try await threads.runIfActive { [self] () throws -> T in
+                let connection: Connection
+                switch lease {
+                case .existing(let c):
+                    connection = c
+                case .openNew:
+                    do {
+                        connection = try connect()
+                        self.connected()
+                    } catch {
+                        self.connectFailed()
+                        throw error
+                    }
+                }
+                defer { self.release(connection) }
+                return try body(connection)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.unavailable, "database work could not run: \(error)")
+        }
+    }
+
+    /// Fails waiting work, closes idle connections and stops the threads.
+    func close() async {
+        let (waiters, _) = state.withLock { state -> ([CheckedContinuation<Lease, any Error>], [Connection]) in
+            state.closed = true
+            let waiters = state.waiters.map(\.continuation)
+            let idle = state.idle
+            state.waiters = []
+            state.idle = []
+            state.open -= idle.count
+            return (waiters, idle)
+        }
+        for waiter in waiters { waiter.resume(throwing: StoreError(.unavailable, "the store is closed")) }
+        try? await threads.shutdownGracefully()
+    }
+
+    // MARK: - Leases
+
+    private func acquire() async throws -> Lease {
+        enum Decision { case lease(Lease), wait, fail(StoreError) }
+        while true {
+            let decision: Decision = state.withLock { state in
+                if state.closed { return .fail(StoreError(.unavailable, "the store is closed")) }
+                if let connection = state.idle.popLast() { return .lease(.existing(connection)) }
+                if state.open < size {
+                    if let until = state.backoffUntil, ContinuousClock.now < until {
+                        return .fail(StoreError(.unavailable, "database unreachable; retrying shortly"))
+                    }
+                    state.open += 1
+                    return .lease(.openNew)
+                }
+                return .wait
+            }
+            switch decision {
+            case .fail(let error): throw error
+            case .wait: return try await waitForLease()
+            case .lease(.openNew): return .openNew
+            case .lease(.existing(let connection)):
+                if probe(connection) { return .existing(connection) }
+                // Stale (the server went away while it was idle): drop it and try again.
+                state.withLock { $0.open -= 1 }
+            }
+        }
+    }
+
+    private func waitForLease() async throws -> Lease {
+        try await withCheckedThrowingContinuation { continuation in
+            let closed = state.withLock { state in
+                if state.closed { return true }
+                state.waiters.append((state.nextWaiterID, continuation))
+                state.nextWaiterID += 1
+                return false
+            }
+            if closed { continuation.resume(throwing: StoreError(.unavailable, "the store is closed")) }
+        }
+    }
+
+    private func release(_ connection: Connection) {
+        let usable = connection.isUsable
+        let waiter: (CheckedContinuation<Lease, any Error>, Lease)? = state.withLock { state in
+            if state.closed || !usable {
+                state.open -= 1
+                guard !state.closed, !state.waiters.isEmpty else { return nil }
+                // A slot is free: let the first waiter open a new connection.
+                state.open += 1
+                return (state.waiters.removeFirst().continuation, .openNew)
+            }
+            if !state.waiters.isEmpty { return (state.waiters.removeFirst().continuation, .existing(connection)) }
+            state.idle.append(connection)
+            return nil
+        }
+        if let (continuation, lease) = waiter { continuation.resume(returning: lease) }
+    }
+
+    private func connected() {
+        state.withLock { state in
+            state.failures = 0
+            state.backoffUntil = nil
+        }
+    }
+
+    private func connectFailed() {
+        let waiters: [CheckedContinuation<Lease, any Error>] = state.withLock { state in
+            state.open -= 1
+            state.failures += 1
+            let milliseconds = min(2_000, 50 << min(state.failures - 1, 6))
+            state.backoffUntil = ContinuousClock.now + .milliseconds(milliseconds)
+            // Nobody is connected: waiting work would wait for nothing.
+            guard state.open == 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for waiter in waiters { waiter.resume(throwing: StoreError(.unavailable, "database unreachable")) }
+    }
+}

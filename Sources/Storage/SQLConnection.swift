@@ -1,0 +1,204 @@
+import PostgresClient
+import SQLiteClient
+
+/// A value sent to the database as a parameter — never spliced into SQL.
+enum SQLValue: Sendable, Equatable {
+    case text(String)
+    case int(Int64)
+    case bool(Bool)
+    case null
+
+    static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
+    static func optional(_ i: Int64?) -> SQLValue { i.map(SQLValue.int) ?? .null }
+}
+
+/// One result row, decoded by position, the same way for both databases.
+struct SQLRow: Sendable {
+    fileprivate enum Cell: Sendable { case text(String), int(Int64), null }
+    fileprivate var cells: [Cell]
+
+    func string(_ i: Int) throws(StoreError) -> String {
+        switch cells[i] {
+        case .text(let s): return s
+        case .int(let n): return String(n)
+        case .null: throw StoreError(.corrupt, "column \(i) is NULL where text was expected")
+        }
+    }
+
+    func optionalString(_ i: Int) throws(StoreError) -> String? {
+        if case .null = cells[i] { return nil }
+        return try string(i)
+    }
+
+    func int(_ i: Int) throws(StoreError) -> Int64 {
+        switch cells[i] {
+        case .int(let n): return n
+        case .text(let s):
+            guard let n = Int64(s) else { throw StoreError(.corrupt, "column \(i) holds \(s.debugDescription), not an integer") }
+            return n
+        case .null: throw StoreError(.corrupt, "column \(i) is NULL where an integer was expected")
+        }
+    }
+
+    func optionalInt(_ i: Int) throws(StoreError) -> Int64? {
+        if case .null = cells[i] { return nil }
+        return try int(i)
+    }
+
+    func bool(_ i: Int) throws(StoreError) -> Bool {
+        switch cells[i] {
+        case .int(let n): return n != 0
+        case .text(let s):
+            switch s {
+            case "t", "true", "1": return true
+            case "f", "false", "0": return false
+            default: throw StoreError(.corrupt, "column \(i) holds \(s.debugDescription), not a boolean")
+            }
+        case .null: throw StoreError(.corrupt, "column \(i) is NULL where a boolean was expected")
+        }
+    }
+}
+
+/// What the SQL-speaking store needs of a connection. Both drivers are
+/// adapted to it, so the store's logic — and its SQL, written with `$1`
+/// placeholders — is shared; only a few statements differ by dialect.
+///
+/// Calls block: they run on the pool's threads, never on an event loop.
+protocol SQLConnection: AnyObject, Sendable {
+    var dialect: Dialect { get }
+    func query(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> [SQLRow]
+    /// Runs `body` in one transaction; rolls back if it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+    /// False once the connection is known to be unusable.
+    var isUsable: Bool { get }
+}
+
+extension SQLConnection {
+    @discardableResult
+    func execute(_ sql: String, _ params: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
+        try query(sql, params)
+    }
+}
+
+// MARK: - PostgreSQL
+
+final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
+    // PostgresConnection serializes its own calls with a lock.
+    let connection: PostgresConnection
+    private(set) var isUsable = true
+    var dialect: Dialect { .postgres }
+
+    init(_ connection: PostgresConnection) { self.connection = connection }
+
+    func query(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> [SQLRow] {
+        let values: [PostgresValue?] = params.map {
+            switch $0 {
+            case .text(let s): return .text(s)
+            case .int(let n): return .int(n)
+            case .bool(let b): return .bool(b)
+            case .null: return nil
+            }
+        }
+        do {
+            let result = try connection.execute(sql, values)
+            return result.rows.map { row in
+                SQLRow(cells: row.values.map { $0.map(SQLRow.Cell.text) ?? .null })
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try connection.transaction { _ in try body() }
+        } catch let error as PostgresError {
+            throw map(error)
+        }
+    }
+
+    func map(_ error: PostgresError) -> StoreError {
+        switch error.category {
+        case .conflict: return StoreError(.conflict, error.message)
+        case .constraint: return StoreError(.constraint, error.message)
+        case .unavailable:
+            isUsable = false
+            return StoreError(.unavailable, "PostgreSQL unavailable: \(error.message)")
+        case .decoding: return StoreError(.corrupt, error.message)
+        default:
+            if !connection.isAlive { isUsable = false }
+            return StoreError(.failure, "\(error)")
+        }
+    }
+}
+
+// MARK: - SQLite
+
+final class SQLiteSQLConnection: SQLConnection, @unchecked Sendable {
+    // SQLiteConnection serializes its own calls with a lock.
+    let connection: SQLiteConnection
+    var isUsable: Bool { true }
+    var dialect: Dialect { .sqlite }
+    private var translated: [String: String] = [:]
+
+    init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    /// `$1` (PostgreSQL) becomes `?1` (SQLite): the same numbered parameter.
+    private func sqliteText(_ sql: String) -> String {
+        if let done = translated[sql] { return done }
+        var out = ""
+        out.reserveCapacity(sql.utf8.count)
+        var previous: Character = " "
+        for ch in sql {
+            if previous == "$", ch.isNumber { out.removeLast(); out.append("?") }
+            out.append(ch)
+            previous = ch
+        }
+        translated[sql] = out
+        return out
+    }
+
+    func query(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> [SQLRow] {
+        let values: [SQLiteValue?] = params.map {
+            switch $0 {
+            case .text(let s): return .text(s)
+            case .int(let n): return .integer(n)
+            case .bool(let b): return .integer(b ? 1 : 0)
+            case .null: return nil
+            }
+        }
+        do {
+            let result = try connection.execute(sqliteText(sql), values)
+            return result.rows.map { row in
+                SQLRow(cells: row.values.map { value in
+                    switch value {
+                    case .none: return .null
+                    case .some(.integer(let n)): return .int(n)
+                    case .some(.text(let s)): return .text(s)
+                    case .some(.real(let d)): return .text(String(d))
+                    case .some(.blob(let b)): return .text(String(decoding: b, as: UTF8.self))
+                    }
+                })
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try connection.transaction(immediate: true) { _ in try body() }
+        } catch let error as SQLiteError {
+            throw Self.map(error)
+        }
+    }
+
+    static func map(_ error: SQLiteError) -> StoreError {
+        switch error.category {
+        case .conflict: return StoreError(.conflict, error.message)
+        case .constraint: return StoreError(.constraint, error.message)
+        case .unavailable: return StoreError(.unavailable, "SQLite unavailable: \(error.message)")
+        default: return StoreError(.failure, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import PostgresClient
+import SQLiteClient
+
+/// Opens the production store: a pool of libpq connections.
+public enum PostgresStore {
+    /// Connects lazily (the first piece of work opens the first connection)
+    /// after checking once that the server is reachable.
+    public static func open(
+        connectionString: String, poolSize: Int = 8, logger: Logger = Logger(label: "atmp.store.postgres")
+    ) async throws(StoreError) -> SQLStore {
+        let pool = ConnectionPool(
+            size: poolSize,
+            connect: { () throws(StoreError) in
+                do {
+                    return PostgresSQLConnection(try PostgresConnection(connectionString, logger: logger))
+                } catch {
+                    throw StoreError(.unavailable, "cannot connect to PostgreSQL: \(error.message)")
+                }
+            },
+            probe: { connection in
+                // Reads whatever the server sent meanwhile without blocking: a
+                // connection the server closed while idle fails here, not in
+                // the middle of a client's command.
+                guard let pg = connection as? PostgresSQLConnection else { return true }
+                return (try? pg.connection.notifications()) != nil
+            })
+        let store = SQLStore(pool: pool, dialect: .postgres, logger: logger)
+        try await store.ping()
+        return store
+    }
+}
+
+/// Opens the embedded store: an SQLite file in WAL mode.
+public enum SQLiteStore {
+    public static func open(
+        path: String, poolSize: Int = 4, busyTimeoutMilliseconds: Int32 = 5_000,
+        logger: Logger = Logger(label: "atmp.store.sqlite")
+    ) async throws(StoreError) -> SQLStore {
+        let pool = ConnectionPool(
+            size: poolSize,
+            connect: { () throws(StoreError) in
+                do {
+                    return SQLiteSQLConnection(
+                        try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
+                } catch {
+                    throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error.message)")
+                }
+            })
+        let store = SQLStore(pool: pool, dialect: .sqlite, logger: logger)
+        try await store.ping()
+        return store
+    }
+}
+
+extension SQLStore {
+    /// Opens the store a `DatabaseLocation` names.
+    public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, logger: Logger) async throws(StoreError)
+        -> SQLStore
+    {
+        switch location {
+        case .sqlite(let path):
+            return try await SQLiteStore.open(path: path, poolSize: poolSize ?? 4, logger: logger)
+        case .postgres(let connectionString):
+            return try await PostgresStore.open(connectionString: connectionString, poolSize: poolSize ?? 8, logger: logger)
+        }
+    }
+
+    /// One trivial statement, to fail early and clearly when the database is unreachable.
+    func ping() async throws(StoreError) {
+        try await pool.withConnection { connection in _ = try connection.query("SELECT 1", []) }
+    }
+}
