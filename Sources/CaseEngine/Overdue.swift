@@ -10,8 +10,10 @@ extension CaseEngine {
     /// - clock: for each template clock in file order, running time exceeds
     ///   `days` × 86 400 s, and this has not been raised since the clock last started.
     ///
-    /// Elapsed and limit figures are whole seconds (fractions dropped).
+    /// Elapsed and limit figures are whole seconds (fractions dropped). Like every
+    /// event, these are never stamped earlier than the case's last event.
     public static func overdue(_ current: Case, template: Template, at: Timestamp) -> [CaseEvent] {
+        let at = eventTime(at, after: current)
         var events: [CaseEvent] = []
         if let (limit, elapsed) = deadlineOverrun(current, template: template, at: at),
             !current.overdueRaised.contains(.deadline(state: current.state, enteredSeq: current.enteredSeq))
