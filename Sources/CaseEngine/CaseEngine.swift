@@ -43,7 +43,8 @@ extension CaseEngine {
 
 extension String {
     /// True when the string holds nothing but white space (or nothing at all).
-    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+    /// Scalars, not Characters: no grapheme breaking on the hot path.
+    var isBlank: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
 }
 
 extension Optional where Wrapped == String {
