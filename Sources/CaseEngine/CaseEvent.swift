@@ -17,9 +17,10 @@ public struct CaseEvent: Sendable, Equatable {
     }
 
     public enum Kind: Sendable, Equatable {
-        /// `case.opened`
+        /// `case.opened`; `clocks` lists the clock effects of the initial state, applied on opening
+        /// (opening enters the initial state like any other entry).
         case opened(template: String, templateVersion: Int, title: String, state: String, stage: String,
-                    attributes: [String: String])
+                    attributes: [String: String], clocks: [ClockEffect] = [])
         /// `case.advanced`; `clocks` lists the clock effects applied on entry to `to`.
         case advanced(transition: String, from: String, to: String, reason: String?, clocks: [ClockEffect])
         /// `document.attached`
