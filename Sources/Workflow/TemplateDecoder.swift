@@ -6,7 +6,9 @@ import Yams
 struct TemplateDecoder {
     var reader: NodeReader
 
-    init(file: String) { reader = NodeReader(file: file) }
+    init(file: String, nodeBudget: Int = TemplateLimits.maxNodes) {
+        reader = NodeReader(file: file, nodeBudget: nodeBudget)
+    }
 
     static let rootKeys = ["template", "title", "description", "roles", "open-roles", "attributes",
                            "documents", "stages", "clocks", "initial", "states"]
@@ -34,7 +36,7 @@ struct TemplateDecoder {
         if let node = fields["documents"] { draft.documents = try namedTitles(node, "documents", entry: "document") }
         if let node = fields["stages"] { draft.stages = try namedTitles(node, "stages", entry: "stage") }
         if let node = fields["clocks"] { draft.clocks = try clocks(node) }
-        if let node = fields["initial"] { draft.initial = try reader.name(node, "initial state") }
+        if let node = fields["initial"] { draft.initial = try reader.text(node, "initial state") }
         if let node = fields["states"] {
             draft.statesAt = fields.keyPosition("states")
             draft.states = try states(node)
@@ -55,12 +57,14 @@ struct TemplateDecoder {
         return result
     }
 
-    /// A list of names, e.g. `[project-lead, qa]`.
+    /// A list of names referring to declarations, e.g. `[project-lead, qa]`.
+    /// References are not checked against the naming rule: a bad declaration
+    /// is reported once, and a reference to nothing is reported as undeclared.
     private mutating func names(_ node: Node, _ what: String, each: String) throws -> [Located<String>] {
         guard let items = try reader.list(node, what) else { return [] }
         var result: [Located<String>] = []
         for item in items {
-            if let name = try reader.name(item, "\(each) name in \(what)") { result.append(name) }
+            if let name = try reader.text(item, "\(each) name in \(what)") { result.append(name) }
         }
         return result
     }
@@ -119,7 +123,7 @@ struct TemplateDecoder {
         var state = StateDraft(name: name)
         guard let fields = try reader.fields(node, "state '\(name.value)'", owner: name.at,
                                              allowed: Self.stateKeys, required: ["stage"]) else { return nil }
-        if let node = fields["stage"] { state.stage = try reader.name(node, "stage name") }
+        if let node = fields["stage"] { state.stage = try reader.text(node, "stage name") }
         if let node = fields["title"] { state.title = try reader.text(node, "title")?.value }
         if let node = fields["deadline"], let text = try reader.text(node, "deadline") {
             state.deadline = duration(text, "deadline")
@@ -157,7 +161,7 @@ struct TemplateDecoder {
                 for clock in try names(value, "clock \(action.rawValue)", each: "clock") {
                     effects.append(ClockEffectDraft(action: action, clock: clock))
                 }
-            } else if let clock = try reader.name(value, "clock name") {
+            } else if let clock = try reader.text(value, "clock name") {
                 effects.append(ClockEffectDraft(action: action, clock: clock))
             }
         }
@@ -170,7 +174,7 @@ struct TemplateDecoder {
         var transition = TransitionDraft(name: name)
         guard let fields = try reader.fields(node, "transition '\(name.value)'", owner: name.at,
                                              allowed: Self.transitionKeys, required: ["to", "roles"]) else { return nil }
-        if let node = fields["to"] { transition.to = try reader.name(node, "target state") }
+        if let node = fields["to"] { transition.to = try reader.text(node, "target state") }
         if let node = fields["title"] { transition.title = try reader.text(node, "title")?.value }
         if let node = fields["roles"] {
             transition.roles = try names(node, "roles", each: "role")
@@ -228,10 +232,10 @@ struct TemplateDecoder {
                         reader.sink.error(since.at, "bad since '\(since.value)'; the only value is entry")
                     }
                 }
-                if let node = fields["kind"], let kind = try reader.name(node, "document kind") {
+                if let node = fields["kind"], let kind = try reader.text(node, "document kind") {
                     result.append(DocumentRequirementDraft(kind: kind, sinceEntry: sinceEntry))
                 }
-            } else if let kind = try reader.name(item, "document kind") {
+            } else if let kind = try reader.text(item, "document kind") {
                 result.append(DocumentRequirementDraft(kind: kind, sinceEntry: false))
             }
         }
@@ -254,7 +258,7 @@ struct TemplateDecoder {
             }
             var count = 1
             if let node = fields["count"] { count = try reader.positiveInteger(node, "count") ?? 1 }
-            if let node = fields["role"], let role = try reader.name(node, "role name") {
+            if let node = fields["role"], let role = try reader.text(node, "role name") {
                 result.append(SignatureDraft(role: role, meaning: meaning, count: count))
             }
         }
