@@ -60,7 +60,9 @@ import Yams
 
     @Test func deepBlockNestingIsRejected() {
         var yaml = ""
-        for level in 0..<1_000 {  // about 0.5 MB: under the size limit yaml += String(repeating: " ", count: level) + "k\(level):\n" }
+        for level in 0..<1_000 {  // about 0.5 MB: under the size limit
+            yaml += String(repeating: " ", count: level) + "k\(level):\n"
+        }
         let found = analyze(yaml).errors
         #expect(found.count == 1)
         #expect(found.first?.message.contains("nesting deeper") == true, "\(found)")
