@@ -152,30 +152,41 @@ struct NodeReader {
         _ node: Node, _ what: String, owner: Position,
         allowed: [String], required: [String] = []
     ) throws -> Fields? {
-        guard let pairs = try pairs(node, what) else { return nil }
+        try visit(node)
+        guard case let .mapping(mapping) = node else {
+            sink.error(Self.position(node), "\(what) must be a mapping, found \(Self.kind(node))")
+            return nil
+        }
         var fields = Fields()
-        for pair in pairs {
-            if allowed.contains(pair.key.value) {
-                fields.values[pair.key.value] = (pair.key.at, pair.value)
+        for (key, value) in mapping {
+            try visit(key)
+            guard case let .scalar(scalar) = key else {
+                sink.error(Self.position(key), "keys in \(what) must be text, found \(Self.kind(key))")
+                continue
+            }
+            let name = scalar.string
+            if allowed.contains(name) {
+                fields.entries.append((name, Self.position(key), value))
             } else {
-                var message = "unknown key '\(pair.key.value)' in \(what)"
-                if let guess = Name.closest(to: pair.key.value, among: allowed) {
+                var message = "unknown key '\(name)' in \(what)"
+                if let guess = Name.closest(to: name, among: allowed) {
                     message += "; did you mean '\(guess)'?"
                 } else {
                     message += "; expected one of: \(allowed.joined(separator: ", "))"
                 }
-                sink.error(pair.key.at, message)
+                sink.error(Self.position(key), message)
             }
         }
-        for key in required where fields.values[key] == nil {
+        for key in required where fields[key] == nil {
             sink.error(owner, "missing required key '\(key)' in \(what)")
         }
         return fields
     }
 
+    /// The known keys of a mapping. A handful at most, so a list beats a dictionary.
     struct Fields {
-        var values: [String: (key: Position, value: Node)] = [:]
-        subscript(_ key: String) -> Node? { values[key]?.value }
-        func keyPosition(_ key: String) -> Position? { values[key]?.key }
+        var entries: [(name: String, key: Position, value: Node)] = []
+        subscript(_ key: String) -> Node? { entries.first { $0.name == key }?.value }
+        func keyPosition(_ key: String) -> Position? { entries.first { $0.name == key }?.key }
     }
 }

@@ -1,9 +1,9 @@
 /// Generates large, valid templates for benchmarks and limit tests.
 public enum TemplateGenerator {
-    /// A chain of `states` states in compact flow style (about 110 bytes a
+    /// A chain of `states` states in compact flow style (about 100 bytes a
     /// state, so 5,000 states stay well inside the 1 MiB limit): every state
-    /// moves to the next; every tenth also branches ahead by two; each state
-    /// can be abandoned to a final `discontinued` state; stages change every
+    /// moves to the next; every tenth also branches ahead by two and can be
+    /// abandoned to a final `discontinued` state; stages change every
     /// 100 states; a clock starts at the first state, pauses and resumes along
     /// the way and stops at the last chain state, which leads to `approved`.
     public static func chain(states: Int) -> String {
@@ -21,9 +21,10 @@ public enum TemplateGenerator {
         out += "states:\n"
         for i in 0..<count {
             let next = i + 1 < count ? "s\(i + 1)" : "approved"
-            var transitions = "next: {to: \(next), roles: [lead]}, abandon: {to: discontinued, roles: [lead]}"
+            var transitions = "next: {to: \(next), roles: [lead]}"
             if i % 10 == 0 && i + 2 < count {
                 transitions += ", skip: {to: s\(i + 2), roles: [qa], requires: {documents: [report]}}"
+                transitions += ", abandon: {to: discontinued, roles: [lead], reason: required}"
             }
             var clock = ""
             if i == 0 { clock = ", clock: {start: review}" }
