@@ -43,8 +43,24 @@ struct JSONParser {
     var depth = 0
     /// Reused buffer for strings that need unescaping.
     var scratch: [UInt8] = []
+    /// Reads numbers the audit format forbids (fractions, exponents, beyond
+    /// Int64) as `null` instead of failing; only used to find the chain of a
+    /// bad trail line, never to accept an event.
+    var toleratesAnyNumber = false
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>, toleratesAnyNumber: Bool = false) {
+        self.bytes = bytes
+        self.toleratesAnyNumber = toleratesAnyNumber
+    }
+
+    /// Parses a document, tolerating any JSON number (see `toleratesAnyNumber`).
+    static func parseTolerantly(_ bytes: some Collection<UInt8>) -> JSONValue? {
+        let array = Array(bytes)
+        return array.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer, toleratesAnyNumber: true)
+            return try? parser.parseDocument()
+        }
+    }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         skipWhitespace()
@@ -65,7 +81,15 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .int(try parseInteger())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if toleratesAnyNumber {
+                let start = position
+                if let value = try? parseInteger() { return .int(value) }
+                position = start
+                skipAnyNumber()
+                return .null
+            }
+            return .int(try parseInteger())
         default: throw error("unexpected character \(describe(bytes[position])), expected a value")
         }
     }
@@ -173,6 +197,15 @@ struct JSONParser {
         if negative { return value }
         guard value != .min else { throw JSONParseError(offset: start, message: "integer out of 64-bit range") }
         return -value
+    }
+
+    /// Skips a number's characters without judging them (tolerant mode only).
+    mutating func skipAnyNumber() {
+        while let byte = peek(), isDigit(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+        {
+            position += 1
+        }
     }
 
     // MARK: Strings
@@ -291,7 +324,7 @@ struct JSONParser {
         guard secondRange.contains(bytes[position + 1]) else {
             throw JSONParseError(offset: position + 1, message: "invalid UTF-8 sequence")
         }
-        for i in 2..<max(length, 2) where !(0x80...0xBF).contains(bytes[position + i]) {
+        for i in 2..<length where !(0x80...0xBF).contains(bytes[position + i]) {
             throw JSONParseError(offset: position + i, message: "invalid UTF-8 sequence")
         }
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<(position + length)]))

@@ -91,7 +91,7 @@ public enum TrailVerifier {
 
     /// The `chain` member of a line that is JSON but not a valid event, if any.
     private static func chainName(in line: some Collection<UInt8>) -> String? {
-        guard let value = try? JSONValue.parse(line), case .object(let members) = value else { return nil }
+        guard case .object(let members) = JSONParser.parseTolerantly(line) else { return nil }
         return members["chain"]?.stringValue
     }
 }
