@@ -49,13 +49,18 @@ extension AuditEvent {
         guard case .object(let members) = value else {
             throw AuditParseError(message: "an event must be a JSON object")
         }
-        let unexpected = members.keys.filter { !Self.memberNames.contains($0) }
-            .sorted { CanonicalJSON.codePointPrecedes($0, $1) }
-        if let first = unexpected.first {
-            throw AuditParseError(member: first, message: "unexpected member; an event has exactly \(Self.memberNames.joined(separator: ", "))")
-        }
-        if let missing = Self.memberNames.first(where: { members[$0] == nil }) {
-            throw AuditParseError(member: missing, message: "missing")
+        // Extra members first: a renamed member is then reported by its new name.
+        if members.count != Self.memberNames.count || Self.memberNames.contains(where: { members[$0] == nil }) {
+            let unexpected = members.keys.filter { !Self.memberNames.contains($0) }
+                .sorted { CanonicalJSON.codePointPrecedes($0, $1) }
+            if let first = unexpected.first {
+                throw AuditParseError(
+                    member: first,
+                    message: "unexpected member; an event has exactly \(Self.memberNames.joined(separator: ", "))")
+            }
+            if let missing = Self.memberNames.first(where: { members[$0] == nil }) {
+                throw AuditParseError(member: missing, message: "missing")
+            }
         }
 
         func string(_ name: String) throws(AuditParseError) -> String {

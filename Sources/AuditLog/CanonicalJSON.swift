@@ -86,42 +86,44 @@ enum CanonicalJSON {
     }
 
     /// Code-point order, via UTF-8 bytes (the two orders are the same).
-    @inline(__always)
     static func codePointPrecedes(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        var a = a, b = b
+        return a.withUTF8 { left in
+            b.withUTF8 { right in
+                let common = min(left.count, right.count)
+                var i = 0
+                while i < common {
+                    if left[i] != right[i] { return left[i] < right[i] }
+                    i += 1
+                }
+                return left.count < right.count
+            }
+        }
     }
 
     /// Appends a quoted, minimally escaped string.
     static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Native Swift strings are contiguous UTF-8; copy runs of bytes that need
-        // no escaping in one go.
-        let done: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
-            appendEscaped(bytes, to: &out)
-        }
-        if done == nil {
-            appendEscaped(Array(string.utf8), to: &out)
+        // `withUTF8` gives contiguous bytes for every string (small strings are
+        // copied to the stack); runs that need no escaping are copied in one go.
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                    index += 1
+                    continue
+                }
+                if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+                appendEscape(for: byte, to: &out)
+                index += 1
+                runStart = index
+            }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    @inline(__always)
-    private static func appendEscaped<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8])
-    where Bytes.Index == Int {
-        var runStart = bytes.startIndex
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                index += 1
-                continue
-            }
-            if runStart < index { out.append(contentsOf: bytes[runStart..<index]) }
-            appendEscape(for: byte, to: &out)
-            index += 1
-            runStart = index
-        }
-        if runStart < index { out.append(contentsOf: bytes[runStart..<index]) }
     }
 
     @inline(__always)

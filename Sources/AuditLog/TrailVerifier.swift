@@ -41,45 +41,14 @@ public enum TrailVerifier {
     public static func verify(
         lines: some Sequence<some Collection<UInt8>>, expectedHeads: [String: String] = [:]
     ) -> TrailReport {
-        var verifier = ChainVerifier()
-        var unreadable: [UnreadableLine] = []
-        var pendingEmptyLine: Int?
-        var lineNumber = 0
-
+        var run = TrailRun()
         for line in lines {
-            lineNumber += 1
-            if let empty = pendingEmptyLine {
-                unreadable.append(UnreadableLine(line: empty, reason: "empty line"))
-                pendingEmptyLine = nil
-            }
-            if line.isEmpty {
-                pendingEmptyLine = lineNumber
-                continue
-            }
-            let event: AuditEvent
-            do {
-                event = try AuditEvent(jsonLine: line)
-            } catch {
-                if let chain = chainName(in: line) {
-                    verifier.markBroken(chain: chain, reason: "unreadable event: \(error)", line: lineNumber)
-                } else {
-                    unreadable.append(UnreadableLine(line: lineNumber, reason: "not an audit event: \(error)"))
-                }
-                continue
-            }
-            if verifier.check(event) != nil {
-                verifier.attachLine(lineNumber, toBreakOf: event.chain)
-            } else if !event.canonicalJSON(includingHash: true).elementsEqual(line) {
-                verifier.markLastEventBroken(
-                    chain: event.chain,
-                    reason: "not canonical: the line is not the canonical JSON of its event (members re-ordered, re-spaced or re-escaped), so it was not produced by the server",
-                    line: lineNumber)
-            }
+            // Work on contiguous bytes so the per-line checks run specialized
+            // code, whatever collection type the caller passes.
+            let handled: Void? = line.withContiguousStorageIfAvailable { run.take($0) }
+            if handled == nil { Array(line).withUnsafeBufferPointer { run.take($0) } }
         }
-
-        return TrailReport(
-            chains: verifier.chains, totalEvents: verifier.totalEvents,
-            breaks: verifier.finish(expectedHeads: expectedHeads), unreadableLines: unreadable)
+        return run.report(expectedHeads: expectedHeads)
     }
 
     /// Verifies a whole trail file's bytes, split at `\n`.
@@ -89,8 +58,54 @@ public enum TrailVerifier {
         return verify(lines: lines, expectedHeads: expectedHeads)
     }
 
+}
+
+/// The state of one trail verification, fed line by line.
+private struct TrailRun {
+    var verifier = ChainVerifier()
+    var unreadable: [UnreadableLine] = []
+    var pendingEmptyLine: Int?
+    var lineNumber = 0
+
+    mutating func take(_ line: UnsafeBufferPointer<UInt8>) {
+        lineNumber += 1
+        if let empty = pendingEmptyLine {
+            unreadable.append(UnreadableLine(line: empty, reason: "empty line"))
+            pendingEmptyLine = nil
+        }
+        if line.isEmpty {
+            pendingEmptyLine = lineNumber
+            return
+        }
+        let event: AuditEvent
+        do {
+            event = try AuditEvent(jsonLine: line)
+        } catch {
+            if let chain = Self.chainName(in: line) {
+                verifier.markBroken(chain: chain, reason: "unreadable event: \(error)", line: lineNumber)
+            } else {
+                unreadable.append(UnreadableLine(line: lineNumber, reason: "not an audit event: \(error)"))
+            }
+            return
+        }
+        if verifier.check(event) != nil {
+            verifier.attachLine(lineNumber, toBreakOf: event.chain)
+        } else if !event.canonicalJSON(includingHash: true).elementsEqual(line) {
+            verifier.markLastEventBroken(
+                chain: event.chain,
+                reason: "not canonical: the line is not the canonical JSON of its event (members re-ordered, re-spaced or re-escaped), so it was not produced by the server",
+                line: lineNumber)
+        }
+    }
+
+    func report(expectedHeads: [String: String]) -> TrailReport {
+        TrailReport(
+            chains: verifier.chains, totalEvents: verifier.totalEvents,
+            breaks: verifier.finish(expectedHeads: expectedHeads), unreadableLines: unreadable)
+    }
+
     /// The `chain` member of a line that is JSON but not a valid event, if any.
-    private static func chainName(in line: some Collection<UInt8>) -> String? {
+    static func chainName(in line: UnsafeBufferPointer<UInt8>) -> String? {
         guard case .object(let members) = JSONParser.parseTolerantly(line) else { return nil }
         return members["chain"]?.stringValue
     }
