@@ -1,0 +1,170 @@
+// RFC 8785 (JCS) canonical JSON for the values the audit format allows
+// (no fractional numbers), written straight into a byte buffer.
+//
+// Rules, as AUDIT-FORMAT.md states them:
+// - object members sorted by key in Unicode code-point order;
+// - no whitespace;
+// - strings escaped minimally: `\"`, `\\`, `\b \f \n \r \t`, every other
+//   character below U+0020 as `\u00xx` (lowercase hex); all else literal UTF-8,
+//   including U+007F and U+2028/U+2029;
+// - integers in plain decimal.
+//
+// Key order — code points, not UTF-16. RFC 8785 §3.2.3 sorts keys by their
+// UTF-16 code units. For keys made only of BMP characters (U+0000–U+FFFF) the
+// two orders agree. They differ only when a key contains a character above
+// U+FFFF (e.g. an emoji): its UTF-16 surrogate (0xD800–0xDFFF) sorts before
+// BMP characters U+E000–U+FFFF, while its code point sorts after them. The
+// audit contract says code-point order, which is also what Python's
+// `sort_keys=True` does, so we follow the contract. UTF-8 byte order equals
+// code-point order, so we compare keys' UTF-8 bytes.
+//
+// Note on Swift strings: `String ==` and `<` use Unicode canonical
+// equivalence, so they must not be used to order keys; we only compare
+// `utf8` views, which preserve the exact scalars written.
+
+extension JSONValue {
+    /// The canonical JSON bytes of this value.
+    public func canonicalJSON() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        appendCanonicalJSON(to: &out)
+        return out
+    }
+
+    /// Appends the canonical JSON of this value to `out`.
+    public func appendCanonicalJSON(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: nullBytes)
+        case .bool(true): out.append(contentsOf: trueBytes)
+        case .bool(false): out.append(contentsOf: falseBytes)
+        case .int(let value): CanonicalJSON.appendInteger(value, to: &out)
+        case .string(let string): CanonicalJSON.appendString(string, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for element in elements {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                element.appendCanonicalJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            CanonicalJSON.appendObject(members, to: &out)
+        }
+    }
+}
+
+private let nullBytes: [UInt8] = Array("null".utf8)
+private let trueBytes: [UInt8] = Array("true".utf8)
+private let falseBytes: [UInt8] = Array("false".utf8)
+
+/// The byte-level writers behind `JSONValue.appendCanonicalJSON(to:)`, shared
+/// with `AuditEvent`, which writes its fixed members without building a dictionary.
+enum CanonicalJSON {
+    /// Appends `{…}` with members in code-point order of their keys.
+    static func appendObject(_ members: [String: JSONValue], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        if members.count == 1, let (key, value) = members.first {
+            appendMember(key, value, to: &out)
+        } else if members.count > 1 {
+            let sorted = members.sorted { codePointPrecedes($0.key, $1.key) }
+            var first = true
+            for (key, value) in sorted {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                appendMember(key, value, to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    @inline(__always)
+    static func appendMember(_ key: String, _ value: JSONValue, to out: inout [UInt8]) {
+        appendString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        value.appendCanonicalJSON(to: &out)
+    }
+
+    /// Code-point order, via UTF-8 bytes (the two orders are the same).
+    static func codePointPrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { left in
+            b.withUTF8 { right in
+                let common = min(left.count, right.count)
+                var i = 0
+                while i < common {
+                    if left[i] != right[i] { return left[i] < right[i] }
+                    i += 1
+                }
+                return left.count < right.count
+            }
+        }
+    }
+
+    /// Appends a quoted, minimally escaped string.
+    static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // `withUTF8` gives contiguous bytes for every string (small strings are
+        // copied to the stack); runs that need no escaping are copied in one go.
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                    index += 1
+                    continue
+                }
+                if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+                appendEscape(for: byte, to: &out)
+                index += 1
+                runStart = index
+            }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func appendEscape(for byte: UInt8, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            out.append(UInt8(ascii: "u"))
+            out.append(UInt8(ascii: "0"))
+            out.append(UInt8(ascii: "0"))
+            out.append(lowercaseHexDigits[Int(byte >> 4)])
+            out.append(lowercaseHexDigits[Int(byte & 0x0F)])
+        }
+    }
+
+    /// Appends a plain decimal integer (no `+`, no leading zeros, `-` only when negative).
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // The magnitude as UInt64 covers Int64.min without overflow.
+        var magnitude = value.magnitude
+        if magnitude == 0 { out.append(UInt8(ascii: "0")); return }
+        // At most 20 digits; write them backwards into a fixed scratch tuple.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            while magnitude > 0 {
+                count += 1
+                scratch[24 - count] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+                magnitude /= 10
+            }
+            out.append(contentsOf: scratch[(24 - count)..<24])
+        }
+    }
+}
+
+/// `0123456789abcdef` as bytes.
+let lowercaseHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
