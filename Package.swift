@@ -28,12 +28,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The core benchmark (not a test): swift run -c release atmp-bench
+        .executableTarget(name: "atmp-bench", dependencies: ["Workflow", "AuditLog", "CaseEngine"]),
+
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),
         .testTarget(name: "CaseEngineTests", dependencies: [
             "CaseEngine", "Workflow", "AuditLog",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        // Runs the built atmpctl binary as a user would.
+        .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,14 +12,14 @@ enum TemplateBenchmark {
             guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else { continue }
             var states = 0
             let median = Stopwatch.median(runs: 21) {
-                states = loadTemplate(bytes, file: path).template?.states.count ?? -1
+                states = TemplateLoader.analyze(bytes: bytes, file: path).template?.states.count ?? -1
             }
             print("template \(name): \(bytes.count) bytes, \(states) states, load+validate median \(formatMilliseconds(median))")
         }
         let generated = Array(TemplateGenerator.chain(states: generatedStates).utf8)
         var states = 0
         let median = Stopwatch.median(runs: 11) {
-            states = loadTemplate(generated, file: "generated.yaml").template?.states.count ?? -1
+            states = TemplateLoader.analyze(bytes: generated, file: "generated.yaml").template?.states.count ?? -1
         }
         print("template generated: \(generated.count) bytes, \(states) states, load+validate median \(formatMilliseconds(median))")
     }

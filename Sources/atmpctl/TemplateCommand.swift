@@ -26,7 +26,7 @@ struct TemplateCommand: AsyncParsableCommand {
         func run() async throws {
             var failed = false
             for file in files {
-                let loaded = loadTemplate(try readInput(file), file: file == "-" ? "<stdin>" : file)
+                let loaded = TemplateLoader.analyze(bytes: try readInput(file), file: file == "-" ? "<stdin>" : file)
                 for diagnostic in loaded.diagnostics { printError(diagnostic.description) }
                 if let template = loaded.template {
                     if !quiet { print("\(file): ok: template \(template.name), \(template.states.count) states") }
@@ -52,7 +52,7 @@ struct TemplateCommand: AsyncParsableCommand {
         var format: Format = .dot
 
         func run() async throws {
-            let loaded = loadTemplate(try readInput(file), file: file == "-" ? "<stdin>" : file)
+            let loaded = TemplateLoader.analyze(bytes: try readInput(file), file: file == "-" ? "<stdin>" : file)
             guard let template = loaded.template else {
                 for diagnostic in loaded.diagnostics { printError(diagnostic.description) }
                 throw ExitStatus.dataError

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// The result of running the built `atmpctl` binary.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Binary {
+    /// The package root, from this file's place in Tests/atmpctlTests.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// `atmpctl` beside the test bundle (SwiftPM builds it first, as a dependency of this test target).
+    static var atmpctl: URL {
+        get throws {
+            var candidates: [URL] = []
+            if let first = CommandLine.arguments.first {
+                candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("atmpctl"))
+            }
+            candidates.append(Bundle.main.bundleURL.appendingPathComponent("atmpctl"))
+            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("atmpctl"))
+            candidates.append(packageRoot.appendingPathComponent(".build/debug/atmpctl"))
+            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+                throw RunError("atmpctl binary not found; looked in \(candidates.map(\.path))")
+            }
+            return found
+        }
+    }
+}
+
+struct RunError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func atmpctl(_ arguments: [String], stdin: String? = nil) throws -> Run {
+    let process = Process()
+    process.executableURL = try Binary.atmpctl
+    process.arguments = arguments
+    process.currentDirectoryURL = Binary.packageRoot
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read before waiting, so a full pipe cannot block the child.
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+               stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func temporaryFile(_ name: String, _ contents: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atmpctl-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let url = directory.appendingPathComponent(name)
+    try Data(contents.utf8).write(to: url)
+    return url.path
+}
