@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Template model, YAML loader with line/column, validator, graph export.
@@ -28,12 +29,26 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Storage drivers (see docs/storage-drivers.md): C modules for the
+        // client libraries, and thin synchronous Swift wrappers over them.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "PostgresClient", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SQLiteClient", dependencies: ["CSQLite"]),
+        // A throwaway PostgreSQL server for tests; only test targets use it.
+        .target(name: "PostgresTestSupport", dependencies: ["PostgresClient", "CLibPQ"]),
+
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),
         .testTarget(name: "CaseEngineTests", dependencies: [
             "CaseEngine", "Workflow", "AuditLog",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTestSupport"]),
+        .testTarget(name: "SQLiteClientTests", dependencies: ["SQLiteClient"]),
     ],
     swiftLanguageModes: [.v6]
 )
