@@ -134,6 +134,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Transactions do not nest: calling this inside another throws.
     /// Under `.serializable` expect `.conflict` errors and retry the whole
     /// call.
+    @discardableResult
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted, _ body: (PostgresConnection) throws -> T
     ) throws -> T {

@@ -145,6 +145,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// fail half-way for lack of the lock: if another connection is writing,
     /// BEGIN waits up to the busy timeout, then throws `.conflict`.
     /// Transactions do not nest: calling this inside another throws.
+    @discardableResult
     public func transaction<T>(immediate: Bool = true, _ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
