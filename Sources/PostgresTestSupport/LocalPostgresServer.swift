@@ -58,11 +58,10 @@ final class LocalPostgresServer {
 
     /// Starts `postgres` and waits until it accepts connections.
     ///
-    /// The server runs under a small shell that holds a pipe from this
-    /// process on its standard input: when the pipe closes — because
-    /// `stop()` closed it, or because this process died, even by a crash —
-    /// the shell asks the server to stop (SIGINT, a "fast" shutdown). No
-    /// test run can leave a server behind.
+    /// A small watchdog shell, started beside the server, reads a pipe from
+    /// this process: when the pipe closes — because `stop()` closed it, or
+    /// because this process died, even by a crash — it asks the server to
+    /// stop (SIGINT, a "fast" shutdown). No test run leaves a server behind.
     func start() throws {
         guard supervisor == nil else { return }
         var serverArguments = [
@@ -72,13 +71,15 @@ final class LocalPostgresServer {
             "-c", "max_connections=200",
         ]
         if !fsync { serverArguments += ["-c", "fsync=off", "-c", "synchronous_commit=off"] }
+        // The shell keeps our pipe as fd 3 for a watchdog subshell, then
+        // becomes the server (exec), so the server's exit ends the process
+        // we launched. (An earlier version ran the server in the background
+        // and `wait`ed for it; under the test runner that `wait` hung.)
         let script = """
             log="$1"; shift
-            "$@" >>"$log" 2>&1 </dev/null &
-            server=$!
-            read -r _ || true
-            kill -INT "$server" 2>/dev/null
-            wait "$server"
+            exec 3<&0
+            ( read -r _ <&3; kill -INT $$ ) &
+            exec "$@" >>"$log" 2>&1 </dev/null 3<&-
             """
         let (program, arguments) = user?.wrap("/bin/sh", ["-c", script, "sh", logFile.path] + serverArguments)
             ?? ("/bin/sh", ["-c", script, "sh", logFile.path] + serverArguments)
@@ -87,6 +88,10 @@ final class LocalPostgresServer {
         process.arguments = arguments
         process.currentDirectoryURL = root
         let input = Pipe()
+        // Only this process may hold the writing end: if the shell (or any
+        // other child) inherited it, the pipe would never close and the
+        // server would outlive us.
+        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -100,7 +105,10 @@ final class LocalPostgresServer {
     /// for it to exit. The data directory stays, so `start()` can follow.
     func stop() {
         guard let process = supervisor else { return }
-        try? supervisorInput?.fileHandleForWriting.close()
+        if let writer = supervisorInput?.fileHandleForWriting {
+            try? writer.write(contentsOf: Array("stop\n".utf8))
+            try? writer.close()
+        }
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }
