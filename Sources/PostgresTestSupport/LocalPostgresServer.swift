@@ -29,8 +29,8 @@ final class LocalPostgresServer {
         self.fsync = fsync
         self.startupTimeout = startupTimeout
         self.port = Self.freePort()
-        self.root = FileManager.default.temporaryDirectory
-            .appendingPathComponent("atmp-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        Self.removeDirectoriesOfDeadProcesses()
+        self.root = Self.baseDirectory.appendingPathComponent("atmp-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         if let user {
             // The server's own account must own its directory (and the
@@ -130,6 +130,28 @@ final class LocalPostgresServer {
         stop()
         throw PostgresTestClusterError(
             "PostgreSQL did not accept connections within \(Int(startupTimeout)) s; its log (\(logFile.path)):\n\(serverLog())")
+    }
+
+    /// Where clusters are made. As root, /tmp: the `postgres` user must be
+    /// able to reach the directory, and root's own TMPDIR may be private.
+    private static var baseDirectory: URL {
+        geteuid() == 0 ? URL(fileURLWithPath: "/tmp") : FileManager.default.temporaryDirectory
+    }
+
+    /// A killed test process cannot delete its cluster (its server does
+    /// stop, see `start()`); the next run deletes such leftovers, which are
+    /// named after the process id that made them.
+    private static func removeDirectoriesOfDeadProcesses() {
+        let temporary = Self.baseDirectory
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for entry in entries where entry.hasPrefix("atmp-pg-") {
+            let parts = entry.split(separator: "-")
+            guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid() else { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(entry))
+            }
+        }
     }
 
     func serverLog() -> String {
