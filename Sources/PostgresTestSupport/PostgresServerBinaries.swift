@@ -14,15 +14,19 @@ struct PostgresServerBinaries {
     /// Looks, in order, in `$ATMP_PG_BINDIR`, in `pg_config --bindir`, in the
     /// highest-versioned `/usr/lib/postgresql/*/bin` (Debian's layout), then
     /// on `PATH`. The first directory holding both programs wins.
-    static func locate() throws(PostgresTestClusterError) -> PostgresServerBinaries {
+    static func locate(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        debianRoot: String = "/usr/lib/postgresql"
+    ) throws(PostgresTestClusterError) -> PostgresServerBinaries {
         var candidates: [String] = []
-        let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["ATMP_PG_BINDIR"] { candidates.append(explicit) }
-        if let bindir = try? Subprocess.run(executable: "pg_config", arguments: ["--bindir"]) {
+        let path = (environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        if let pgConfig = path.map({ "\($0)/pg_config" }).first(where: FileManager.default.isExecutableFile(atPath:)),
+           let bindir = try? Subprocess.run(executable: pgConfig, arguments: ["--bindir"]) {
             candidates.append(bindir.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        candidates += debianVersionDirectories()
-        candidates += (environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        candidates += versionDirectories(under: debianRoot)
+        candidates += path
 
         for candidate in candidates {
             let binaries = PostgresServerBinaries(directory: URL(fileURLWithPath: candidate))
@@ -37,8 +41,7 @@ struct PostgresServerBinaries {
     }
 
     /// `/usr/lib/postgresql/<version>/bin`, highest version first.
-    private static func debianVersionDirectories() -> [String] {
-        let root = "/usr/lib/postgresql"
+    private static func versionDirectories(under root: String) -> [String] {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return versions
             .sorted { (Double($0) ?? 0) > (Double($1) ?? 0) }
