@@ -213,6 +213,16 @@ private func failure<T>(_ body: () throws -> T) -> PostgresError? {
         #expect(conn.isAlive)
         #expect(conn.serverVersion >= 100_000)
         #expect(failure { try PostgresConnection("postgresql:///nope?host=/nonexistent-socket-dir&port=1") }?.category == .unavailable)
+        // The same database through a URI (possible to build only for the
+        // local throwaway server, whose socket directory we can ask for).
+        if PostgresTestCluster.shared.canRestart {
+            let row = try #require(try conn.execute(
+                "SELECT current_setting('unix_socket_directories') AS dir, current_setting('port') AS port, current_database() AS db").first)
+            let dir = try row.string("dir").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let uri = "postgresql://postgres@/\(try row.string("db"))?host=\(dir)&port=\(try row.string("port"))"
+            let viaURI = try PostgresConnection(uri)
+            #expect(try viaURI.execute("SELECT current_database()").first?.string(0) == row.string("db"))
+        }
     }
 
     @Test func notificationsArrive() throws {
