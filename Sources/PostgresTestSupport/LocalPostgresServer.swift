@@ -162,7 +162,11 @@ final class LocalPostgresServer {
     /// at all, but the port number names its socket file, and a free one
     /// keeps the name unlike any other server's.
     private static func freePort() -> Int {
+        #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         guard fd >= 0 else { return Int.random(in: 20_000...60_000) }
         defer { close(fd) }
         var address = sockaddr_in()
