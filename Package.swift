@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Template model, YAML loader with line/column, validator, graph export.
@@ -23,11 +25,30 @@ let package = Package(
         // Case state and the pure decide/evolve functions.
         .target(name: "CaseEngine", dependencies: ["Workflow", "AuditLog"]),
 
+        // Storage drivers (see docs/storage-drivers.md): C modules for the
+        // client libraries, and thin synchronous Swift wrappers over them.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "PostgresClient", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SQLiteClient", dependencies: ["CSQLite"]),
+        // The Store protocol and its SQL implementation for both databases (see docs/storage.md).
+        .target(name: "Storage", dependencies: [
+            "AuditLog", "CaseEngine", "Workflow", "PostgresClient", "SQLiteClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // A throwaway PostgreSQL server for tests; only test targets use it.
+        .target(name: "PostgresTestSupport", dependencies: ["PostgresClient", "CLibPQ"]),
+
         .executableTarget(name: "atmpctl", dependencies: [
             "Workflow", "AuditLog", "CaseEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-
         // The core benchmark (not a test): swift run -c release atmp-bench
         .executableTarget(name: "atmp-bench", dependencies: ["Workflow", "AuditLog", "CaseEngine"]),
 
@@ -36,6 +57,12 @@ let package = Package(
         .testTarget(name: "CaseEngineTests", dependencies: [
             "CaseEngine", "Workflow", "AuditLog",
             .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTestSupport"]),
+        .testTarget(name: "SQLiteClientTests", dependencies: ["SQLiteClient"]),
+        .testTarget(name: "StorageTests", dependencies: [
+            "Storage", "AuditLog", "CaseEngine", "PostgresClient", "SQLiteClient", "PostgresTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Runs the built atmpctl binary as a user would.
         .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),

@@ -1,0 +1,357 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One connection to a PostgreSQL server, over libpq.
+///
+/// Every call blocks the calling thread until the server answers: run it on
+/// a thread that may block, never on an event loop.
+///
+/// Values reach the server only as separate parameters (`$1`, `$2`, …) of
+/// `PQexecParams`/`PQexecPrepared`; this type offers no way to splice a
+/// value into SQL text.
+///
+/// Thread safety: libpq forbids using one `PGconn` from two threads at once,
+/// so every operation holds a recursive lock for its whole duration (a
+/// `transaction` holds it across its body, which keeps other threads from
+/// slipping statements into the transaction). That lock is why the type can
+/// be `@unchecked Sendable`: it may be handed between threads (for example
+/// to a thread pool), and concurrent callers are serialized, not interleaved.
+public final class PostgresConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = NSRecursiveLock()
+    private let noticeSink: NoticeSink
+    /// SQL of the statements made with `prepare`, by name, so `reset()` can
+    /// prepare them again on the new session.
+    private var preparedStatements: [String: String] = [:]
+    public let logger: Logger
+
+    /// Connects with a libpq connection string (`host=… dbname=…`) or URI
+    /// (`postgresql://user@host/db?sslmode=require`). Anything the string
+    /// leaves out comes from libpq's usual sources: the `PG*` environment
+    /// variables, `~/.pg_service.conf`, `~/.pgpass`.
+    ///
+    /// The client encoding is always UTF8 (Swift strings are UTF-8).
+    public init(_ connectionString: String, logger: Logger = Logger(label: "atmp.postgres")) throws(PostgresError) {
+        self.logger = logger
+        // With expand_dbname = 1 the "dbname" entry may itself be a whole
+        // connection string or URI; entries after it override what it says.
+        let keywords = ["dbname", "client_encoding", "fallback_application_name"]
+        let values = [connectionString, "UTF8", "atmp-tracker"]
+        let connection = withCStringArray(keywords) { keywords in
+            withCStringArray(values) { values in PQconnectdbParams(keywords, values, 1) }
+        }
+        guard let connection else {
+            throw PostgresError(category: .unavailable, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(category: .unavailable, message: message)
+        }
+        self.handle = connection
+        self.noticeSink = NoticeSink(logger: logger)
+        // Without a receiver libpq prints NOTICEs (e.g. "table … does not
+        // exist, skipping") to stderr; route them to the logger instead.
+        PQsetNoticeReceiver(connection, { context, result in
+            guard let context, let result else { return }
+            let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
+            sink.logger.debug("\(PostgresConnection.trimmed(PQresultErrorMessage(result)))")
+        }, Unmanaged.passUnretained(noticeSink).toOpaque())
+        logger.debug("connected to PostgreSQL", metadata: ["server_version": "\(PQserverVersion(connection))"])
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    // MARK: - Statements
+
+    /// Runs one statement with its parameters sent separately
+    /// (`PQexecParams`, text format). `nil` parameters are SQL NULL.
+    ///
+    ///     try conn.execute("INSERT INTO cases (id, title) VALUES ($1, $2)", [.text(id), .text(title)])
+    @discardableResult
+    public func execute(_ sql: String, _ params: [PostgresValue?] = []) throws(PostgresError) -> PostgresResult {
+        lock.lock()
+        defer { lock.unlock() }
+        let result = try withParameters(params) { count, values in
+            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Prepares a named statement on this session (`PQprepare`). Parameter
+    /// types are inferred by the server. The statement is prepared again
+    /// automatically after `reset()`.
+    public func prepare(name: String, sql: String) throws(PostgresError) {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = try consume(PQprepare(handle, name, sql, 0, nil))
+        preparedStatements[name] = sql
+    }
+
+    /// Runs a statement made with `prepare` (`PQexecPrepared`).
+    @discardableResult
+    public func executePrepared(name: String, params: [PostgresValue?] = []) throws(PostgresError) -> PostgresResult {
+        lock.lock()
+        defer { lock.unlock() }
+        let result = try withParameters(params) { count, values in
+            PQexecPrepared(handle, name, count, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs SQL text that may hold several statements and takes no
+    /// parameters (`PQexec`): for fixed schema scripts shipped with the
+    /// program. Never build its text from data — use `execute` with
+    /// parameters for anything that carries a value.
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = try consume(PQexec(handle, sql))
+    }
+
+    // MARK: - Transactions
+
+    /// Isolation levels for `transaction`.
+    public enum IsolationLevel: Sendable {
+        case readCommitted, repeatableRead, serializable
+
+        var beginStatement: String {
+            switch self {
+            case .readCommitted: return "BEGIN ISOLATION LEVEL READ COMMITTED"
+            case .repeatableRead: return "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            case .serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            }
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT. If `body` throws, or a
+    /// statement inside it failed (even if `body` caught that error), the
+    /// transaction is rolled back and an error thrown; nothing it did stays.
+    ///
+    /// Transactions do not nest: calling this inside another throws.
+    /// Under `.serializable` expect `.conflict` errors and retry the whole
+    /// call.
+    @discardableResult
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        let status = PQtransactionStatus(handle)
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR {
+            throw PostgresError(category: .other, message: "transaction() called inside a transaction; transactions do not nest")
+        }
+        try execute(isolation.beginStatement)
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        if PQtransactionStatus(handle) == PQTRANS_INERROR {
+            // COMMIT here would silently turn into ROLLBACK: say so instead.
+            rollbackQuietly()
+            throw PostgresError(
+                category: .other, sqlState: "25P02",
+                message: "a statement in the transaction failed (its error was caught); the transaction was rolled back")
+        }
+        do {
+            try execute("COMMIT")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        return value
+    }
+
+    private func rollbackQuietly() {
+        let status = PQtransactionStatus(handle)
+        guard status == PQTRANS_INTRANS || status == PQTRANS_INERROR else { return }
+        do {
+            try execute("ROLLBACK")
+        } catch {
+            logger.warning("ROLLBACK failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Connection health
+
+    /// Whether libpq considers the connection usable. This is the state
+    /// after the last command: a server that went away since is noticed by
+    /// the next command, which throws `.unavailable` and makes this false.
+    public var isAlive: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Closes the connection and opens a new one with the same parameters
+    /// (`PQreset`), then prepares again the statements made with `prepare`.
+    /// Session state (settings, temporary tables, LISTENs) is lost.
+    public func reset() throws(PostgresError) {
+        lock.lock()
+        defer { lock.unlock() }
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(category: .unavailable, message: Self.trimmed(PQerrorMessage(handle)))
+        }
+        logger.debug("reconnected to PostgreSQL")
+        for (name, sql) in preparedStatements.sorted(by: { $0.key < $1.key }) {
+            _ = try consume(PQprepare(handle, name, sql, 0, nil))
+        }
+    }
+
+    /// The server's version as libpq reports it (e.g. 150018 for 15.18).
+    public var serverVersion: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return Int(PQserverVersion(handle))
+    }
+
+    // MARK: - LISTEN / NOTIFY
+
+    /// Notifications received on channels this session LISTENs to, without
+    /// waiting: reads whatever input is pending (`PQconsumeInput`) and
+    /// returns the queued notifications, oldest first. To wait for one,
+    /// poll `socketDescriptor` for readability, then call this.
+    public func notifications() throws(PostgresError) -> [PostgresNotification] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError(category: .unavailable, message: Self.trimmed(PQerrorMessage(handle)))
+        }
+        var received: [PostgresNotification] = []
+        while let notify = PQnotifies(handle) {
+            let fields = notify.pointee
+            received.append(PostgresNotification(
+                channel: String(cString: fields.relname),
+                payload: fields.extra.map { String(cString: $0) } ?? "",
+                processID: fields.be_pid))
+            PQfreemem(notify)
+        }
+        return received
+    }
+
+    /// The connection's socket, for waiting on notifications with poll(2).
+    /// -1 when the connection is closed.
+    public var socketDescriptor: Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        return PQsocket(handle)
+    }
+
+    // MARK: - libpq plumbing
+
+    /// Turns parameters into the C string array libpq wants, for the
+    /// duration of `call`.
+    private func withParameters(
+        _ params: [PostgresValue?],
+        _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?
+    ) throws(PostgresError) -> OpaquePointer? {
+        var texts: [String?] = []
+        texts.reserveCapacity(params.count)
+        for (position, param) in params.enumerated() {
+            let text = param?.textEncoding
+            // A C string ends at NUL, and PostgreSQL text cannot hold one:
+            // refuse rather than send a silently shortened value.
+            if let text, text.utf8.contains(0) {
+                throw PostgresError(
+                    category: .other, sqlState: "22021",
+                    message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold; use .bytes for binary data")
+            }
+            texts.append(text)
+        }
+        return withOptionalCStringArray(texts) { values in call(Int32(texts.count), values) }
+    }
+
+    /// Copies a finished result into a `PostgresResult`, or throws the error
+    /// it carries. Frees the libpq result either way.
+    private func consume(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        guard let result else {
+            // libpq returns NULL only when it could not even send the
+            // command (out of memory, or the connection is gone).
+            throw PostgresError(
+                category: PQstatus(handle) == CONNECTION_OK ? .other : .unavailable,
+                message: Self.trimmed(PQerrorMessage(handle)))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            throw error(from: result)
+        }
+        let columnCount = PQnfields(result)
+        let rowCount = PQntuples(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let values: [[String?]] = (0..<rowCount).map { row in
+            (0..<columnCount).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresResult(columns: columns, values: values, rowsAffected: affected)
+    }
+
+    private func error(from result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { String(cString: $0) }
+        }
+        let sqlState = field(clibpq_diag_sqlstate())
+        let category: PostgresError.Category
+        if PQstatus(handle) != CONNECTION_OK {
+            // Whatever the server last said, the session is gone.
+            category = .unavailable
+        } else if let sqlState {
+            category = PostgresError.category(forSQLState: sqlState)
+        } else {
+            category = .other
+        }
+        return PostgresError(
+            category: category,
+            sqlState: sqlState,
+            message: field(clibpq_diag_message_primary()) ?? Self.trimmed(PQresultErrorMessage(result)),
+            detail: field(clibpq_diag_message_detail()),
+            hint: field(clibpq_diag_message_hint()),
+            constraintName: field(clibpq_diag_constraint_name()))
+    }
+
+    static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown libpq error" }
+        let text = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "unknown libpq error" : text
+    }
+}
+
+/// A message sent with NOTIFY.
+public struct PostgresNotification: Sendable, Hashable {
+    public var channel: String
+    public var payload: String
+    /// The server process that sent it.
+    public var processID: Int32
+}
+
+/// Holds the logger the C notice callback writes to; the connection keeps
+/// it alive as long as the `PGconn`.
+private final class NoticeSink: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+/// Calls `body` with a C array of C strings (NULL entries for nil) that
+/// live until `body` returns.
+private func withOptionalCStringArray<R>(
+    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// As `withOptionalCStringArray`, NULL-terminated, for libpq's keyword lists.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    withOptionalCStringArray(strings + [nil], body)
+}
