@@ -68,30 +68,30 @@ enum CaseCodec {
     }
 
     static func decode(_ value: JSONValue) throws(StoreError) -> Case {
-        var r = Reader(value)
+        let r = Reader(value)
         guard try r.int("format") == format else { throw StoreError(.corrupt, "unknown case body format") }
         var c = Case(
             id: try r.string("id"), template: try r.string("template"),
             templateVersion: Int(try r.int("template-version")), title: try r.string("title"),
             state: try r.string("state"), stage: try r.string("stage"),
-            attributes: try r.object("attributes").mapValues { v throws(StoreError) in try Reader.string(v) },
+            attributes: try Reader.strings(r.object("attributes")),
             version: try r.int("version"), head: try r.string("head"),
             opened: Timestamp(microseconds: try r.int("opened")), entered: Timestamp(microseconds: try r.int("entered")),
             enteredSeq: try r.int("entered-seq"), updated: Timestamp(microseconds: try r.int("updated")),
             isFinal: try r.bool("final"))
         if let hold = r.optional("hold") {
-            var h = Reader(hold)
+            let h = Reader(hold)
             c.hold = Hold(reason: try h.string("reason"), since: Timestamp(microseconds: try h.int("since")), by: try h.string("by"))
         }
         for (kind, value) in try r.object("documents") {
-            var d = Reader(value)
+            let d = Reader(value)
             c.documents[kind] = AttachedDocument(
                 kind: try d.string("kind"), sha256: try d.string("sha256"), uri: try d.optionalString("uri"),
                 title: try d.optionalString("title"), at: Timestamp(microseconds: try d.int("at")),
                 seq: try d.int("seq"), by: try d.string("by"))
         }
         for value in try r.array("signatures") {
-            var s = Reader(value)
+            let s = Reader(value)
             guard let meaning = SignatureMeaning(rawValue: try s.string("meaning")) else {
                 throw StoreError(.corrupt, "unknown signature meaning in stored case \(c.id)")
             }
@@ -101,7 +101,7 @@ enum CaseCodec {
                 record: try s.string("record"), reason: try s.optionalString("reason")))
         }
         for (name, value) in try r.object("clocks") {
-            var k = Reader(value)
+            let k = Reader(value)
             guard let status = ClockState.Status(rawValue: try k.string("status")) else {
                 throw StoreError(.corrupt, "unknown clock status in stored case \(c.id)")
             }
@@ -110,7 +110,7 @@ enum CaseCodec {
                 runningSince: try k.optionalInt("running-since").map(Timestamp.init(microseconds:)))
         }
         for value in try r.array("overdue-raised") {
-            var o = Reader(value)
+            let o = Reader(value)
             if let state = try o.optionalString("deadline") {
                 c.overdueRaised.insert(.deadline(state: state, enteredSeq: try o.int("entered-seq")))
             } else {
@@ -135,7 +135,8 @@ enum CaseCodec {
         }
         func string(_ key: String) throws(StoreError) -> String { try Self.string(value(key)) }
         func optionalString(_ key: String) throws(StoreError) -> String? {
-            try optional(key).map { v throws(StoreError) in try Self.string(v) }
+            guard let v = optional(key) else { return nil }
+            return try Self.string(v)
         }
         func int(_ key: String) throws(StoreError) -> Int64 {
             guard let i = try value(key).intValue else { throw StoreError(.corrupt, "stored case: \(key) is not an integer") }
@@ -157,6 +158,11 @@ enum CaseCodec {
         func array(_ key: String) throws(StoreError) -> [JSONValue] {
             guard let a = try value(key).arrayValue else { throw StoreError(.corrupt, "stored case: \(key) is not an array") }
             return a
+        }
+        static func strings(_ o: [String: JSONValue]) throws(StoreError) -> [String: String] {
+            var out: [String: String] = [:]
+            for (k, v) in o { out[k] = try string(v) }
+            return out
         }
         static func string(_ v: JSONValue) throws(StoreError) -> String {
             guard let s = v.stringValue else { throw StoreError(.corrupt, "stored case: a string was expected") }

@@ -194,6 +194,15 @@ final class SQLiteSQLConnection: SQLConnection, @unchecked Sendable {
     }
 
     static func map(_ error: SQLiteError) -> StoreError {
+        // As on PostgreSQL (23505), a clash on a unique key means someone
+        // else wrote first: a conflict, not a broken rule.
+        if error.code == 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */ || error.code == 2067 /* SQLITE_CONSTRAINT_UNIQUE */ {
+            return StoreError(.conflict, error.message)
+        }
+        // The write lock stayed taken past the busy timeout: try again later.
+        if error.primaryCode == 5 /* SQLITE_BUSY */ || error.primaryCode == 6 /* SQLITE_LOCKED */ {
+            return StoreError(.unavailable, "SQLite database is busy: \(error.message)")
+        }
         switch error.category {
         case .conflict: return StoreError(.conflict, error.message)
         case .constraint: return StoreError(.constraint, error.message)

@@ -177,7 +177,8 @@ extension SQLStore {
             try connection.execute(
                 "INSERT INTO idempotency (user_name, key, digest, reply, expires) VALUES ($1, $2, $3, $4, $5)",
                 [.text(idem.user), .text(idem.key), .text(idem.digest), .text(idem.reply), .int(idem.expires.microseconds)])
-        } catch where error.code == .constraint || error.code == .conflict {
+        } catch {
+            guard error.code == .constraint || error.code == .conflict else { throw error }
             throw StoreError(.conflict, "idempotency key \(idem.key) was used concurrently")
         }
     }
@@ -222,8 +223,9 @@ extension SQLStore {
         let rows: [SQLRow]
         do {
             rows = try connection.query(sql, params)
-        } catch where error.code == .conflict {
+        } catch {
             // A unique violation here means someone else appended first.
+            guard error.code == .conflict else { throw error }
             throw StoreError(.conflict, "\(conflict(write).message) (\(error.message))")
         }
         guard let row = rows.first, try row.int(0) == 1 else { throw conflict(write) }

@@ -15,7 +15,7 @@ public enum PostgresStore {
                 do {
                     return PostgresSQLConnection(try PostgresConnection(connectionString, logger: logger))
                 } catch {
-                    throw StoreError(.unavailable, "cannot connect to PostgreSQL: \(error.message)")
+                    throw StoreError(.unavailable, "cannot connect to PostgreSQL: \((error as? PostgresError)?.message ?? "\(error)")")
                 }
             },
             probe: { connection in
@@ -44,7 +44,7 @@ public enum SQLiteStore {
                     return SQLiteSQLConnection(
                         try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
                 } catch {
-                    throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error.message)")
+                    throw StoreError(.unavailable, "cannot open SQLite database \(path): \((error as? SQLiteError)?.message ?? "\(error)")")
                 }
             })
         let store = SQLStore(pool: pool, dialect: .sqlite, logger: logger)

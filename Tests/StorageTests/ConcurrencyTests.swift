@@ -46,7 +46,7 @@ struct ConcurrencyTests {
                 all += result.won
                 lost += result.lost
             }
-            return (all, lost)
+            return (won: all, lost: lost)
         }
         let versions = outcome.won.sorted()
         // Each version from 2 on was committed exactly once, without gaps.

@@ -42,6 +42,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Runs raw SQL on a separate connection (superuser on PostgreSQL).
+    @discardableResult
     func raw(_ sql: String, _ params: [String?] = []) throws -> [[String?]] {
         switch location {
         case .sqlite(let path):

@@ -39,7 +39,7 @@ struct TemplateCommandTests {
         // Every error, not just the first: bad name, undeclared state, undeclared role, unknown key, no final state…
         #expect(errors.count >= 4, "\(run.stderr)")
         #expect(run.stderr.contains("\(path):1:11: error:"), "\(run.stderr)")   // the template name's value
-        #expect(run.stderr.contains("\(path):9:19: error:"), "\(run.stderr)")   // `to: nowhere`
+        #expect(run.stderr.contains("\(path):9:17: error:"), "\(run.stderr)")   // the value `nowhere` of `to:`
         #expect(run.stderr.contains("\(path):10:42: error:"), "\(run.stderr)")  // unknown key `colour`
     }
 
@@ -59,7 +59,7 @@ struct TemplateCommandTests {
         let dot = try atmpctl(["template", "graph", "Workflows/cell-therapy.yaml", "--format", "dot"])
         #expect(dot.status == 0)
         #expect(dot.stdout.hasPrefix("digraph"))
-        #expect(dot.stdout.contains("subgraph cluster_"))
+        #expect(dot.stdout.contains("subgraph \"cluster_research\""))
         let mermaid = try atmpctl(["template", "graph", "Workflows/cell-therapy.yaml", "--format", "mermaid"])
         #expect(mermaid.status == 0)
         #expect(mermaid.stdout.hasPrefix("stateDiagram-v2"))
