@@ -161,13 +161,11 @@ struct Harness {
 
     mutating func apply(_ new: [CaseEvent]) {
         for event in new {
-            let seq = self.seq + 1
-            let hash = "h\(seq)"
-            current = CaseEngine.evolve(current, event, caseID: "C-1", seq: seq, hash: hash, template: template)
-            let record = event.record
-            events.append(AuditEvent(
-                chain: "C-1", seq: seq, at: record.at, actor: record.actor, role: record.role, action: record.action,
-                data: record.data, prev: seq == 1 ? AuditEvent.genesisPrev : "h\(seq - 1)", hash: hash))
+            // Sealed into a real hash chain, as the daemon does.
+            let sealed = AuditEvent.seal(event.record, chain: "C-1", seq: self.seq + 1,
+                                         prev: events.last?.hash ?? AuditEvent.genesisPrev)
+            current = CaseEngine.evolve(current, event, caseID: "C-1", seq: sealed.seq, hash: sealed.hash, template: template)
+            events.append(sealed)
         }
     }
 

@@ -18,7 +18,7 @@ import Workflow
 
     /// Decodes one generated number into a command and who issues it (nil: raise
     /// what is overdue). Mostly someone holding a fitting role is picked, sometimes anyone.
-    static func step(_ n: Int, on c: Case, template: Template) -> (CaseCommand, Principal)? {
+    static func step(_ n: Int, on c: Case, template: Template, people: [Principal] = people) -> (CaseCommand, Principal)? {
         let transitions = template.state(c.state)?.transitions ?? []
         let choice = n / 100
         let anyone = people[(n / 13) % people.count]
@@ -58,8 +58,12 @@ import Workflow
             if c.hold != nil { return (.resume(reason: "r"), anyone) }
             return (choice % 3 == 0 ? .hold(reason: "h") : .note(text: "n"), anyone)
         case 8:
-            let route = ["central", "exemption", ""][choice % 3]
-            return (choice % 2 == 0 ? .note(text: "n") : .setAttributes(["route": route], reason: "r"), anyone)
+            // Change an attribute to one of its allowed values (or a blank, which optional ones accept).
+            guard let spec = template.attributes.isEmpty ? nil : template.attributes[choice % template.attributes.count]
+            else { return (.note(text: "n"), anyone) }
+            let values = (spec.values ?? ["x", "y"]) + [""]
+            let value = values[(choice / 3) % values.count]
+            return (choice % 2 == 0 ? .note(text: "n") : .setAttributes([spec.name: value], reason: "r"), anyone)
         default:
             return nil
         }
