@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "AuditLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Case state and the pure decide/evolve functions.
         .target(name: "CaseEngine", dependencies: ["Workflow", "AuditLog"]),
+        // Wire format of the control protocol: request parser, reply encoder and
+        // parser, line framing, data blocks. Pure Swift, no dependencies.
+        .target(name: "ControlProtocol"),
 
         .executableTarget(name: "atmpctl", dependencies: [
             "Workflow", "AuditLog", "CaseEngine",
@@ -30,6 +33,10 @@ let package = Package(
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: [
+            "ControlProtocol",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "CaseEngineTests", dependencies: [
             "CaseEngine", "Workflow", "AuditLog",
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -3,11 +3,13 @@
 ///
 /// A struct rather than an enum so that codes can be added without breaking
 /// the `switch` statements of client code.
-public struct ReplyCode: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct ReplyCode: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral {
     public var rawValue: Int
 
     public init(rawValue: Int) { self.rawValue = rawValue }
     public init(_ rawValue: Int) { self.rawValue = rawValue }
+    public init(integerLiteral value: Int) { self.rawValue = value }
 
     public static func < (lhs: ReplyCode, rhs: ReplyCode) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { String(rawValue) }
