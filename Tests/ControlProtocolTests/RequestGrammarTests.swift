@@ -66,8 +66,8 @@ import Testing
 
     @Test func injectionStringsPassVerbatim() throws {
         for evil in ["'; DROP TABLE x; --", "$1", "%s%n", "${HOME}", "\\x00", "<script>"] {
-            let line = text(RequestEncoder.encode(Request(verb: ["CASE", "NOTE"], positional: ["C-1"], keyed: [Field("text", evil)])))
-            #expect(try parse(line)?["text"] == evil)
+            let wire = RequestEncoder.encode(Request(verb: ["CASE", "NOTE"], positional: ["C-1"], keyed: [Field("text", evil)]))
+            #expect(try RequestParser().parse(wire.dropLast(2))?["text"] == evil)
         }
         #expect(try parse("CASE NOTE C-1 text=%s$1")?["text"] == "%s$1")
     }
