@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "AuditLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Case state and the pure decide/evolve functions.
         .target(name: "CaseEngine", dependencies: ["Workflow", "AuditLog"]),
+        // Wire format of the control protocol: request parser, reply encoder and
+        // parser, line framing, data blocks. Pure Swift, no dependencies.
+        .target(name: "ControlProtocol"),
 
         // Storage drivers (see docs/storage-drivers.md): C modules for the
         // client libraries, and thin synchronous Swift wrappers over them.
@@ -54,6 +57,10 @@ let package = Package(
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: [
+            "ControlProtocol",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "CaseEngineTests", dependencies: [
             "CaseEngine", "Workflow", "AuditLog",
             .product(name: "PropertyBased", package: "swift-property-based"),
