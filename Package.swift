@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Template model, YAML loader with line/column, validator, graph export.
@@ -48,6 +49,22 @@ let package = Package(
         // A throwaway PostgreSQL server for tests; only test targets use it.
         .target(name: "PostgresTestSupport", dependencies: ["PostgresClient", "CLibPQ"]),
 
+        // The daemon as a library: the command service (requests to replies)
+        // and the SwiftNIO server around it.
+        .target(name: "Daemon", dependencies: [
+            "ControlProtocol", "Storage", "CaseEngine", "Workflow", "AuditLog",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "atmpd", dependencies: [
+            "Daemon", "Storage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "atmpctl", dependencies: [
             "Workflow", "AuditLog", "CaseEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,6 +87,12 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: [
             "Storage", "AuditLog", "CaseEngine", "PostgresClient", "SQLiteClient", "PostgresTestSupport",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "Daemon", "Storage", "ControlProtocol", "CaseEngine", "AuditLog", "Workflow", "PostgresTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Runs the built atmpctl binary as a user would.
         .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),

@@ -1,0 +1,1 @@
+print("atmpd: not yet")
