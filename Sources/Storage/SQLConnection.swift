@@ -83,10 +83,14 @@ extension SQLConnection {
 // MARK: - PostgreSQL
 
 final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
-    // PostgresConnection serializes its own calls with a lock.
+    // PostgresConnection serializes its own calls with a lock; the pool hands
+    // this object to one piece of work at a time, which guards `prepared`.
     let connection: PostgresConnection
     private(set) var isUsable = true
     var dialect: Dialect { .postgres }
+    /// Statements with parameters are prepared once per connection (the
+    /// server plans them once) and then run by name.
+    private var prepared: [String: String] = [:]
 
     init(_ connection: PostgresConnection) { self.connection = connection }
 
@@ -100,7 +104,20 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             }
         }
         do {
-            let result = try connection.execute(sql, values)
+            let result: PostgresResult
+            if params.isEmpty {
+                result = try connection.execute(sql, values)
+            } else {
+                let name: String
+                if let known = prepared[sql] {
+                    name = known
+                } else {
+                    name = "atmp_\(prepared.count + 1)"
+                    try connection.prepare(name: name, sql: sql)
+                    prepared[sql] = name
+                }
+                result = try connection.executePrepared(name: name, params: values)
+            }
             return result.rows.map { row in
                 SQLRow(cells: row.values.map { $0.map(SQLRow.Cell.text) ?? .null })
             }
