@@ -94,6 +94,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // A real atmpd process driven through its socket (see docs/protocol.md).
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "atmpd", "ControlProtocol", "Workflow", "AuditLog", "PostgresClient", "PostgresTestSupport",
+        ]),
         // Runs the built atmpctl binary as a user would.
         .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),
     ],
