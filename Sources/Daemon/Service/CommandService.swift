@@ -155,13 +155,18 @@ public final class CommandService: Sendable {
         do throws(StoreError) {
             return try await body()
         } catch {
-            switch error.code {
-            case .conflict, .notFound: break
-            case .unavailable: logger.warning("storage unavailable", metadata: ["error": "\(error)"])
-            default: logger.error("storage failure; nothing was written", metadata: ["error": "\(error)"])
-            }
-            throw ServiceFailure(error)
+            throw storeFailure(error)
         }
+    }
+
+    /// The reply for a store error, logged as it deserves.
+    func storeFailure(_ error: StoreError) -> ServiceFailure {
+        switch error.code {
+        case .conflict, .notFound: break
+        case .unavailable: logger.warning("storage unavailable", metadata: ["error": "\(error)"])
+        default: logger.error("storage failure; nothing was written", metadata: ["error": "\(error)"])
+        }
+        return ServiceFailure(error)
     }
 
     /// Publishes committed events to watchers.

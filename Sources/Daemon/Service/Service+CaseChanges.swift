@@ -157,12 +157,12 @@ extension CommandService {
             }
             do throws(StoreError) {
                 try await store.commit(prepared.write)
-            } catch where error.code == .conflict {
+            } catch let error where error.code == .conflict {
                 // A keyed request may have lost the race to its own twin: the loop replays it.
                 if attempt == 1 && (mayRetry || key != nil) { continue }
                 throw ServiceFailure(.versionConflict("case \(prepared.after.id) changed meanwhile; re-read and retry"))
             } catch {
-                _ = try await storeCall { () async throws(StoreError) in throw error }
+                throw storeFailure(error)
             }
             publish(prepared.events, template: prepared.after.template, state: prepared.after.state)
             logger.info("case changed", metadata: [

@@ -23,11 +23,12 @@ extension CommandService {
     func listCases(_ request: Request, _ session: Session) async throws(ServiceFailure) -> Outcome {
         let principal = session.principal!
         let limit = Int(try Arguments.integer(request, "limit", in: 1...Self.listLimitMax) ?? Self.listLimitDefault)
+        let overdue = try Arguments.boolean(request, "overdue")
+        let hold = try Arguments.boolean(request, "hold")
         let now = clock.now()
         var query = CaseQuery(
             template: request["template"], state: request["state"], stage: request["stage"],
-            overdue: try Arguments.boolean(request, "overdue"), hold: try Arguments.boolean(request, "hold"),
-            after: request["after"], limit: limit + 1, now: now)
+            overdue: overdue, hold: hold, after: request["after"], limit: limit + 1, now: now)
 
         var visible: [StoredCase] = []
         // The id to continue after, when more may follow.

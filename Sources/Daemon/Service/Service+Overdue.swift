@@ -25,7 +25,7 @@ extension CommandService {
                 raised += prepared.events.count
                 logger.info("case overdue", metadata: ["case": "\(current.id)", "events": "\(prepared.events.count)",
                                                        "version": "\(prepared.after.version)"])
-            } catch where error.code == .conflict {
+            } catch let error where error.code == .conflict {
                 // Changed meanwhile: the change recomputed the schedule; the next tick looks again.
                 continue
             } catch {

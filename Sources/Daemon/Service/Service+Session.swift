@@ -69,7 +69,7 @@ extension CommandService {
     /// 100 ms, 200 ms, 400 ms … for the 1st, 2nd, 3rd failure; never more than 2 s.
     static func authDelay(failures: Int) -> Duration {
         let exponent = min(max(failures - 1, 0), 5)
-        return min(.milliseconds(100 * (1 << exponent)), .seconds(2))
+        return min(Duration.milliseconds(100 * (1 << exponent)), Duration.seconds(2))
     }
 
     /// Peer authentication on the Unix socket: signs the session in as the

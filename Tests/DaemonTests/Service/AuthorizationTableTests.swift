@@ -25,7 +25,7 @@ import Testing
     enum Expect: Equatable { case allowed, denied(ReplyCode) }
 
     /// Who may run it, as a function of the kind of principal.
-    enum Rule {
+    enum Rule: Sendable {
         case anyone, signedIn, admin, openCase, changeCase, readCase, readSystem, watchTemplate
 
         func expect(_ kind: Kind) -> Expect {
@@ -48,11 +48,11 @@ import Testing
         }
     }
 
-    struct Row {
-        var line: (_ user: String, _ caseID: String, _ n: Int) -> String
+    struct Row: Sendable {
+        var line: @Sendable (_ user: String, _ caseID: String, _ n: Int) -> String
         var data: String?
         var rule: Rule
-        init(_ line: @escaping (String, String, Int) -> String, data: String? = nil, _ rule: Rule) {
+        init(_ line: @escaping @Sendable (String, String, Int) -> String, data: String? = nil, _ rule: Rule) {
             self.line = line; self.data = data; self.rule = rule
         }
         init(_ line: String, data: String? = nil, _ rule: Rule) {

@@ -50,7 +50,7 @@ import Testing
     @Test func unknownCommandsAndUnauthenticatedAccess() async throws {
         let f = try await ServiceFixture.make()
         var session = f.session(nil)
-        #expect(try await f.service.handle(Request(verb: ["FROB"]), data: nil, session: &session).reply.code == .syntaxError)
+        #expect(await f.service.handle(Request(verb: ["FROB"]), data: nil, session: &session).reply.code == .syntaxError)
         #expect(try await f.run("USER LIST", &session).code == .authRequired)
         // Argument errors are not revealed before sign-in.
         #expect(try await f.run("USER LIST bogus=1", &session).code == .authRequired)

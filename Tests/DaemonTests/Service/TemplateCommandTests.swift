@@ -1,3 +1,4 @@
+import Foundation
 import ControlProtocol
 import Storage
 import Testing
@@ -87,4 +88,3 @@ import Testing
     }
 }
 
-import Foundation
