@@ -82,7 +82,7 @@ import Testing
         #expect(signature["record"]?.count == 64)
         let next = try #require(show.records("next").first)
         #expect(next["transition"] == "submit" && next["to"] == "review" && next["ready"] == "false")
-        #expect(next["missing"] == "document:protocol,attribute:phase=two")
+        #expect(next["missing"] == "attribute:phase=two,document:protocol")
     }
 
     @Test func holdResumeNoteSet() async throws {

@@ -41,13 +41,13 @@ import Testing
         let f = try await ServiceFixture.make { $0.maxAuthFailures = 3 }
         try await f.addUser("alice", roles: ["author"])
         var session = f.session(nil)
-        let first = try await f.run("AUTH user=alice password=wrong", &session)
+        let first = try await f.run("AUTH user=alice password=hunter2", &session)
         #expect(first.code == .authFailed && first.delay == .milliseconds(100) && !first.close)
-        let second = try await f.run("AUTH user=ghost password=wrong", &session)
+        let second = try await f.run("AUTH user=ghost password=hunter2", &session)
         #expect(second.code == .authFailed && second.delay == .milliseconds(200) && !second.close)
         // Same text whether or not the user exists.
         #expect(first.reply.error?.message == second.reply.error?.message)
-        let third = try await f.run("AUTH user=alice password=wrong", &session)
+        let third = try await f.run("AUTH user=alice password=hunter2", &session)
         #expect(third.code == .authFailed && third.delay == .milliseconds(400) && third.close)
         #expect(session.user == nil && session.authFailures == 3)
 
@@ -56,7 +56,7 @@ import Testing
         #expect(failed.count == 3)
         #expect(failed.map { $0.data["user"] } == [.string("alice"), .string("ghost"), .string("alice")])
         // The password never reaches the trail.
-        #expect(!trail.contains { String(decoding: $0.canonicalJSON(includingHash: true), as: UTF8.self).contains("wrong") })
+        #expect(!trail.contains { String(decoding: $0.canonicalJSON(includingHash: true), as: UTF8.self).contains("hunter2") })
     }
 
     @Test func delayGrowsAndIsCapped() {
