@@ -1,0 +1,118 @@
+import AuditLog
+import ControlProtocol
+import Storage
+import Testing
+@testable import Daemon
+
+@Suite struct SessionTests {
+    @Test func helloNamesServerProtocolAndAuthMethods() async throws {
+        let f = try await ServiceFixture.make { $0.peerAuthentication = true }
+        var tcp = f.session(nil)
+        let overTCP = try await f.run("HELLO", &tcp)
+        #expect(overTCP.records("server").first?["name"] == "atmpd")
+        #expect(overTCP.records("protocol").first?["version"] == "1")
+        #expect(overTCP.records("auth").first?["methods"] == "password")
+        var unix = Session(id: 2, transport: .unix(peerUID: 1000, peerUser: "root"))
+        #expect(try await f.run("HELLO", &unix).records("auth").first?["methods"] == "password,peer")
+    }
+
+    @Test func pingAndQuit() async throws {
+        let f = try await ServiceFixture.make()
+        var session = f.session(nil)
+        #expect(try await f.run("PING", &session).status?.words == ["pong"])
+        let quit = try await f.run("QUIT", &session)
+        #expect(quit.close && quit.status?.words == ["bye"])
+    }
+
+    @Test func authSignsInWithRolesAndRefusesASecondAuth() async throws {
+        let f = try await ServiceFixture.make()
+        try await f.addUser("alice", roles: ["author", "reviewer"])
+        var session = f.session(nil)
+        #expect(try await f.run("CASE LIST", &session).code == .authRequired)
+        let ok = try await f.run("AUTH user=alice password=\"correct horse\"", &session)
+        #expect(ok.code == .ok)
+        #expect(ok.status?["user"] == "alice" && ok.status?["roles"] == "author,reviewer")
+        #expect(session.user == "alice" && session.roles == ["author", "reviewer"])
+        #expect(try await f.run("CASE LIST", &session).code == .ok)
+        #expect(try await f.run("AUTH user=alice password=\"correct horse\"", &session).code == .badSequence)
+    }
+
+    @Test func failuresAreAuditedSlowedDownAndCutOff() async throws {
+        let f = try await ServiceFixture.make { $0.maxAuthFailures = 3 }
+        try await f.addUser("alice", roles: ["author"])
+        var session = f.session(nil)
+        let first = try await f.run("AUTH user=alice password=hunter2", &session)
+        #expect(first.code == .authFailed && first.delay == .milliseconds(100) && !first.close)
+        let second = try await f.run("AUTH user=ghost password=hunter2", &session)
+        #expect(second.code == .authFailed && second.delay == .milliseconds(200) && !second.close)
+        // Same text whether or not the user exists.
+        #expect(first.reply.error?.message == second.reply.error?.message)
+        let third = try await f.run("AUTH user=alice password=hunter2", &session)
+        #expect(third.code == .authFailed && third.delay == .milliseconds(400) && third.close)
+        #expect(session.user == nil && session.authFailures == 3)
+
+        let trail = try await f.store.trail(chain: "system", from: 1, limit: 100)
+        let failed = trail.filter { $0.action == "auth.failed" }
+        #expect(failed.count == 3)
+        #expect(failed.map { $0.data["user"] } == [.string("alice"), .string("ghost"), .string("alice")])
+        // The password never reaches the trail.
+        #expect(!trail.contains { String(decoding: $0.canonicalJSON(includingHash: true), as: UTF8.self).contains("hunter2") })
+    }
+
+    @Test func delayGrowsAndIsCapped() {
+        #expect(CommandService.authDelay(failures: 1) == .milliseconds(100))
+        #expect(CommandService.authDelay(failures: 4) == .milliseconds(800))
+        #expect(CommandService.authDelay(failures: 5) == .milliseconds(1_600))
+        #expect(CommandService.authDelay(failures: 6) == .seconds(2))
+        #expect(CommandService.authDelay(failures: 60) == .seconds(2))
+    }
+
+    @Test func disabledUserCannotSignInAndIsSignedOutAtNextCommand() async throws {
+        let f = try await ServiceFixture.make()
+        try await f.addUser("alice", roles: ["author"])
+        var session = f.session(nil)
+        #expect(try await f.run("AUTH user=alice password=\"correct horse\"", &session).code == .ok)
+        session.watch = .caseID("C-000001")
+        #expect(try await f.run("USER DISABLE alice", as: "root").code == .ok)
+        #expect(try await f.run("CASE LIST", &session).code == .authRequired)
+        #expect(session.user == nil && session.watch == nil)
+        let again = try await f.run("AUTH user=alice password=\"correct horse\"", &session)
+        #expect(again.code == .authFailed)
+        let last = try #require(try await f.store.trail(chain: "system", from: 1, limit: 100).last)
+        #expect(last.action == "auth.failed" && last.data["reason"] == .string("user disabled"))
+    }
+
+    @Test func roleChangeTakesEffectAtNextCommand() async throws {
+        let f = try await ServiceFixture.make()
+        try await f.addUser("alice", roles: [])
+        var session = f.session("alice")
+        #expect(try await f.run("USER LIST", &session).code == .forbidden)
+        #expect(try await f.run("USER ROLES alice roles=admin", as: "root").code == .ok)
+        #expect(try await f.run("USER LIST", &session).code == .ok)
+        #expect(session.roles == ["admin"])
+    }
+
+    @Test func peerAuthenticationOnlyWhenConfiguredOnUnixForEnabledUsers() async throws {
+        let off = try await ServiceFixture.make()
+        var a = Session(id: 1, transport: .unix(peerUID: 0, peerUser: "root"))
+        #expect(await off.service.authenticatePeer(session: &a) == false && a.user == nil)
+
+        let f = try await ServiceFixture.make { $0.peerAuthentication = true }
+        var unix = Session(id: 1, transport: .unix(peerUID: 0, peerUser: "root"))
+        #expect(await f.service.authenticatePeer(session: &unix) && unix.user == "root" && unix.roles == ["admin"])
+        var tcp = Session(id: 2, transport: .tcp(peer: "10.0.0.1:5"))
+        #expect(await f.service.authenticatePeer(session: &tcp) == false)
+        var stranger = Session(id: 3, transport: .unix(peerUID: 7, peerUser: "nobody"))
+        #expect(await f.service.authenticatePeer(session: &stranger) == false)
+        try await f.addUser("dis", roles: [])
+        #expect(try await f.run("USER DISABLE dis", as: "root").code == .ok)
+        var disabled = Session(id: 4, transport: .unix(peerUID: 8, peerUser: "dis"))
+        #expect(await f.service.authenticatePeer(session: &disabled) == false)
+    }
+
+    @Test func passwordsAreRedactedInLogs() throws {
+        let request = try #require(try RequestParser().parse("CASE SIGN C-1 go meaning=approved password=\"s3cret x\""))
+        let text = CommandService.redacted(request)
+        #expect(!text.contains("s3cret") && text.contains("password=***") && text.contains("meaning=approved"))
+    }
+}
