@@ -55,7 +55,7 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify an exported audit trail offline, or chains on the server.",
             discussion: """
-                With a FILE that exists (or -): offline. FILE holds one event per line, as AUDIT \
+                With a FILE (-, an existing path, or anything containing / or .): offline. FILE holds one event per line, as AUDIT \
                 TRAIL returns it (JSON Lines). Every hash is recomputed, seq must run 1, 2, 3… and \
                 each prev must equal the previous hash. Exits 0 with a summary, or 65 naming each \
                 broken chain and its first bad seq. A removed last event can only be detected \

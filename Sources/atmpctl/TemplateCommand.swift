@@ -9,7 +9,7 @@ struct TemplateCommand: AsyncParsableCommand {
         abstract: "Check, draw, publish and read workflow templates.",
         discussion: """
             check and graph work offline on files; check --server asks the daemon instead, and \
-            graph asks the daemon when its argument is not an existing file (or with --server).
+            graph asks the daemon when its argument is a template name rather than a file (or with --server).
             """,
         subcommands: [Check.self, Graph.self, Put.self, List.self, Show.self]
     )
@@ -72,8 +72,9 @@ struct TemplateCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Draw a template as a Graphviz DOT or Mermaid state diagram.",
             discussion: """
-                An existing file (or -) is drawn offline; any other argument is a template name \
-                the daemon draws (TEMPLATE GRAPH). --server forces the daemon.
+                A file (-, an existing path, or anything containing / or .) is drawn offline; \
+                any other argument is a template name the daemon draws (TEMPLATE GRAPH). \
+                --server forces the daemon.
                 """
         )
 
