@@ -65,8 +65,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The client side of the control protocol for atmpctl: a blocking
+        // connection over POSIX sockets, typed commands, rendering, the shell's
+        // line editor.
+        .target(name: "ATMPClient", dependencies: [
+            "ControlProtocol", "AuditLog",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // A scripted stand-in for atmpd on a temporary Unix socket; only tests use it.
+        .target(name: "FakeControlServer"),
         .executableTarget(name: "atmpctl", dependencies: [
-            "Workflow", "AuditLog", "CaseEngine",
+            "Workflow", "AuditLog", "CaseEngine", "ATMPClient", "ControlProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The core benchmark (not a test): swift run -c release atmp-bench
@@ -98,8 +107,9 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [
             "atmpd", "ControlProtocol", "Workflow", "AuditLog", "PostgresClient", "PostgresTestSupport",
         ]),
+        .testTarget(name: "ATMPClientTests", dependencies: ["ATMPClient", "ControlProtocol", "AuditLog", "FakeControlServer"]),
         // Runs the built atmpctl binary as a user would.
-        .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),
+        .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog", "ControlProtocol", "FakeControlServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

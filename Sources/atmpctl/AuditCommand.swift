@@ -1,39 +1,97 @@
 import ArgumentParser
+import ATMPClient
 import AuditLog
+import Foundation
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Work with audit trails.",
-        subcommands: [Verify.self]
+        abstract: "Export and verify audit trails.",
+        subcommands: [Trail.self, Verify.self]
     )
 
-    struct Verify: AsyncParsableCommand {
+    struct Trail: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Verify an exported audit trail offline.",
+            abstract: "Fetch a chain's events (JSON Lines) from the server.",
             discussion: """
-                FILE holds one event per line, as AUDIT TRAIL returns it (JSON Lines). \
-                Every hash is recomputed, seq must run 1, 2, 3… and each prev must equal the \
-                previous hash. Exits 0 with a summary, or 65 naming each broken chain and its \
-                first bad seq. A removed last event can only be detected against the head the \
-                server reports: pass it with --head.
+                With --output the events are written to FILE exactly as the server sent them, \
+                for `atmpctl audit verify FILE --head HEAD` to check offline; the head is printed.
                 """
         )
 
-        @Argument(help: "The trail file (JSON Lines); - reads standard input.")
-        var file: String
+        @Argument(help: "The chain: a case id, or system.") var chain: String
+        @Option(help: "First seq to fetch.") var from: Int?
+        @Option(help: "At most this many events.") var limit: Int?
+        @Option(help: "Write the events to this file instead of standard output.") var output: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try online(connection) { server, printer throws(ClientError) in
+                let trail = try server.auditTrail(chain, from: from, limit: limit)
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: Data(trail.jsonLines.utf8)) else {
+                        throw .io("\(output): cannot be written")
+                    }
+                }
+                if printer.json {
+                    return printer.reply(trail.reply, extra: ["events": JSONRenderer.events(trail.jsonLines),
+                                                              "chain": .string(trail.chain)])
+                }
+                if let output {
+                    printer.out("""
+                        wrote \(trail.events) events of chain \(trail.chain) to \(output)
+                        head \(trail.head)
+                        verify offline with: atmpctl audit verify \(output) --head \(trail.chain)=\(trail.head)
+                        """)
+                } else {
+                    printer.out(trail.jsonLines)
+                    printError("chain \(trail.chain): \(trail.events) events, head \(trail.head)")
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify an exported audit trail offline, or chains on the server.",
+            discussion: """
+                With a FILE (-, an existing path, or anything containing / or .): offline. FILE holds one event per line, as AUDIT \
+                TRAIL returns it (JSON Lines). Every hash is recomputed, seq must run 1, 2, 3… and \
+                each prev must equal the previous hash. Exits 0 with a summary, or 65 naming each \
+                broken chain and its first bad seq. A removed last event can only be detected \
+                against the head the server reports: pass it with --head.
+
+                With a CHAIN name, no argument, or --server: the server verifies (AUDIT VERIFY), \
+                every chain when none is named; a broken chain exits 65.
+                """
+        )
+
+        @Argument(help: "A trail file (JSON Lines; - reads standard input), or a chain name on the server.")
+        var target: String?
 
         @Option(name: .customLong("head"), help: "Expected head hash, as CHAIN=HEX or HEX when the file holds one chain. Repeatable.")
         var heads: [String] = []
 
+        @Flag(help: "Verify on the server even if a file of that name exists.")
+        var server = false
+
+        @OptionGroup var connection: ConnectionOptions
+
         func run() async throws {
-            let bytes = try readInput(file)
-            let report = verifyTrail(bytes, heads: heads)
-            if !report.ok {
-                for line in report.failures { printError(line) }
-                throw ExitStatus.dataError
+            if let file = target, !server, meansFile(file) {
+                let report = verifyTrail(try readInput(file), heads: heads)
+                if !report.ok {
+                    for line in report.failures { printError(line) }
+                    throw ExitStatus.dataError
+                }
+                for line in report.summary { print(line) }
+                return
             }
-            for line in report.summary { print(line) }
+            if !heads.isEmpty { throw ValidationError("--head applies to a trail file, not to the server") }
+            try online(connection) { server, printer throws(ClientError) in
+                let result = try server.verifyAudit(target)
+                printer.done(result.reply, "verified on the server: \(result.chains) chains, \(result.events) events, no break")
+            }
         }
     }
 }

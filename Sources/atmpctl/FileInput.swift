@@ -19,3 +19,12 @@ func readInput(_ path: String) throws -> [UInt8] {
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// Whether an argument that may be a file or a server-side name (a template,
+/// a chain) means a file: `-`, an existing path, or anything with `/` or `.`,
+/// which names (`gene-therapy`, `C-000001`, `system`) never contain. So a
+/// mistyped path still fails as "no such file" instead of asking the server.
+func meansFile(_ argument: String) -> Bool {
+    argument == "-" || argument.contains("/") || argument.contains(".")
+        || FileManager.default.fileExists(atPath: argument)
+}

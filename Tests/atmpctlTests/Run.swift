@@ -36,10 +36,17 @@ struct RunError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func atmpctl(_ arguments: [String], stdin: String? = nil) throws -> Run {
+/// Runs `atmpctl`; `environment` entries are added to (or, with nil values,
+/// removed from) this process's environment.
+func atmpctl(_ arguments: [String], stdin: String? = nil, environment: [String: String?] = [:]) throws -> Run {
     let process = Process()
     process.executableURL = try Binary.atmpctl
     process.arguments = arguments
+    if !environment.isEmpty {
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+    }
     process.currentDirectoryURL = Binary.packageRoot
     let out = Pipe()
     let err = Pipe()
