@@ -64,6 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "atmpctl", dependencies: [
             "Workflow", "AuditLog", "CaseEngine",
@@ -93,6 +94,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Runs the built atmpd binary as an operator would: migrate, user add, serve, signals.
+        .testTarget(name: "atmpdTests", dependencies: [
+            "atmpd", "ControlProtocol", "PostgresTestSupport", "Storage", "AuditLog",
         ]),
         // Runs the built atmpctl binary as a user would.
         .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog"]),
