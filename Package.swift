@@ -64,6 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         // The client side of the control protocol for atmpctl: a blocking
         // connection over POSIX sockets, typed commands, rendering, the shell's
@@ -102,6 +103,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Runs the built atmpd binary as an operator would: migrate, user add, serve, signals.
+        .testTarget(name: "atmpdTests", dependencies: [
+            "atmpd", "ControlProtocol", "PostgresTestSupport", "Storage", "AuditLog",
         ]),
         // A real atmpd process driven through its socket (see docs/protocol.md).
         .testTarget(name: "EndToEndTests", dependencies: [

@@ -1,0 +1,139 @@
+import ControlProtocol
+import Logging
+import NIOCore
+
+/// Reads one connection's requests and answers them strictly in order.
+///
+/// Bytes are cut into bounded lines (`LineFramer`); a `+` request's lines are
+/// collected into its data block (`DataBlockReader`) before it runs. Reading
+/// ahead is fine — NIO's back-pressure bounds it — but each request is
+/// answered before the next is looked at, so replies keep the request order.
+struct RequestLoop {
+    let connection: Connection
+    let service: CommandService
+    let writer: ReplyWriter
+
+    private var framer: LineFramer
+    private let parser = RequestParser()
+    /// The `+` request whose data block is being read (or the error it will be
+    /// answered with once its block has been read and discarded).
+    private var pending: (request: Result<Request, ProtocolError>, reader: DataBlockReader)?
+    private var watcher: Watcher?
+
+    init(connection: Connection, service: CommandService, writer: ReplyWriter) {
+        self.connection = connection
+        self.service = service
+        self.writer = writer
+        self.framer = LineFramer(maxLineLength: connection.configuration.maxLineBytes)
+    }
+
+    private enum Next { case proceed, stop }
+
+    mutating func run(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: inout Session) async throws {
+        if let scope = session.watch {
+            await changeWatch(to: scope)
+            watcher?.startForwarding()
+        }
+        for try await buffer in inbound {
+            framer.feed(Array(buffer.readableBytesView)[...])
+            while true {
+                let line: [UInt8]
+                do {
+                    guard let next = try framer.nextLine() else { break }
+                    line = next
+                } catch {
+                    // The contract: an over-long line is answered, then the connection closes.
+                    _ = try await answer(Outcome(.error(error), close: true), session: &session)
+                    return
+                }
+                connection.control.touch()
+                if try await take(line, session: &session) == .stop { return }
+            }
+        }
+    }
+
+    /// One line: part of a data block, or a request.
+    private mutating func take(_ line: [UInt8], session: inout Session) async throws -> Next {
+        if var block = pending {
+            guard let end = block.reader.consume(line) else {
+                pending = block
+                return .proceed
+            }
+            pending = nil
+            switch (block.request, end) {
+            case (.failure(let error), _), (.success, .failure(let error)):
+                return try await answer(Outcome(.error(error)), session: &session)
+            case (.success(let request), .success(let text)):
+                return try await execute(request, data: text, session: &session)
+            }
+        }
+        let request: Request
+        do {
+            guard let parsed = try parser.parse(line) else { return .proceed }  // blank lines are ignored
+            request = parsed
+        } catch {
+            if RequestParser.announcesData(line[...]) {
+                // Its block must still be read, or its lines would be taken for requests.
+                pending = (.failure(error), newBlockReader())
+                return .proceed
+            }
+            return try await answer(Outcome(.error(error)), session: &session)
+        }
+        if request.hasData {
+            pending = (.success(request), newBlockReader())
+            return .proceed
+        }
+        return try await execute(request, data: nil, session: &session)
+    }
+
+    private func newBlockReader() -> DataBlockReader {
+        DataBlockReader(maxBytes: connection.configuration.maxDataBytes)
+    }
+
+    /// Runs one request through the command service and answers it.
+    private mutating func execute(_ request: Request, data: String?, session: inout Session) async throws -> Next {
+        guard connection.control.beginCommand() else { return .stop }
+        let watchedBefore = session.watch
+        let outcome = await service.handle(request, data: data, session: &session)
+        if session.watch != watchedBefore { await changeWatch(to: session.watch) }
+        return try await finish(outcome)
+    }
+
+    /// Answers without the command service (a line the parser refused).
+    private mutating func answer(_ outcome: Outcome, session: inout Session) async throws -> Next {
+        guard connection.control.beginCommand() else { return .stop }
+        return try await finish(outcome)
+    }
+
+    /// Sends a reply, then whatever closing it calls for.
+    private mutating func finish(_ outcome: Outcome) async throws -> Next {
+        if let delay = outcome.delay { try? await Task.sleep(for: delay) }
+        try await writer.send(outcome.reply)
+        // Events start flowing only after the WATCH reply is out.
+        watcher?.startForwarding()
+        if outcome.close { return .stop }
+        if let reason = connection.control.endCommand() {
+            if reason.waitsForCommand { try? await writer.send(reason.reply) }
+            return .stop
+        }
+        return .proceed
+    }
+
+    /// Subscribes to the hub for the new scope (before the reply is sent, so
+    /// no event is missed), or stops watching. The old forwarder is stopped
+    /// first, so nothing of the old scope follows an UNWATCH reply.
+    private mutating func changeWatch(to scope: WatchScope?) async {
+        await stopWatching()
+        guard let scope else { return }
+        let subscription = service.hub.subscribe(scope, capacity: connection.configuration.watchBacklog)
+        watcher = Watcher(connection: connection, subscription: subscription, writer: writer)
+        connection.control.setWatching(true)
+    }
+
+    mutating func stopWatching() async {
+        guard let watcher else { return }
+        self.watcher = nil
+        await watcher.stop()
+        connection.control.setWatching(false)
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// `atmpd serve`: migrate, publish the workflow templates, and serve the
+/// control protocol until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon (the default).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Unix socket path (default DATA-DIR/atmpd.sock). [env: ATMP_SOCKET]")
+    var socket: String?
+
+    @Option(help: "Also listen on TCP, HOST:PORT. [env: ATMP_LISTEN]")
+    var listen: String?
+
+    @Option(help: "Directory of workflow templates to publish at start (default ./Workflows if present). [env: ATMP_WORKFLOWS]")
+    var workflows: String?
+
+    @Flag(inversion: .prefixedNo, help: "Accept the Unix socket peer's OS user as its identity. [env: ATMP_PEER_AUTH]")
+    var peerAuth: Bool?
+
+    @Option(help: "Most connections at once (default 256). [env: ATMP_MAX_CONNECTIONS]")
+    var maxConnections: Int?
+
+    @Option(help: "Close connections idle this many seconds (default 900). [env: ATMP_IDLE_TIMEOUT]")
+    var idleTimeout: Int?
+
+    @Option(help: "Longest request line in bytes (default 16384). [env: ATMP_MAX_LINE]")
+    var maxLine: Int?
+
+    @Option(help: "Seconds between overdue checks (default 5). [env: ATMP_TICK]")
+    var tick: Int?
+
+    func run() async throws {
+        let settings = try Settings(configPath: common.config)
+        var server = ServerConfiguration()
+        var service = ServiceConfiguration()
+        let dataDirectory = DataDirectory(settings, flag: common.dataDir)
+
+        server.socketPath = settings.value("socket", flag: socket)
+        if server.socketPath == nil {
+            try dataDirectory.create()
+            server.socketPath = dataDirectory.defaultSocket
+        }
+        if let listen = settings.value("listen", flag: listen) {
+            guard let address = ServerConfiguration.TCPAddress(parsing: listen) else {
+                throw ValidationError("--listen takes HOST:PORT, not \(listen.debugDescription)")
+            }
+            server.tcp = address
+        }
+        if let limit = try settings.integer("max-connections", flag: maxConnections, range: 1...100_000) {
+            server.maxConnections = limit
+        }
+        if let seconds = try settings.integer("idle-timeout", flag: idleTimeout, range: 1...604_800) {
+            server.idleTimeout = .seconds(seconds)
+        }
+        if let bytes = try settings.integer("max-line", flag: maxLine, range: 256...(1 << 24)) {
+            server.maxLineBytes = bytes
+        }
+        let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
+        let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
+        server.peerAuthentication = peerAuthentication
+        service.peerAuthentication = peerAuthentication
+        server.maxDataBytes = service.maxDataBytes
+        let workflowDirectory = settings.value("workflows", flag: workflows) ?? Self.defaultWorkflows()
+
+        let location = try common.databaseLocation(settings)
+        let logger = try common.bootstrapLogging(settings)
+
+        let store = try await openStore(location, logger: logger)
+        for migration in try await migrate(store) {
+            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+        }
+        let commands = CommandService(store: store, configuration: service, hub: EventHub(), logger: logger)
+        if let workflowDirectory {
+            // TODO(service): publish the templates once CommandService offers it:
+            //     try await commands.publishWorkflows(in: workflowDirectory)
+            logger.notice("workflow templates are not published yet (awaiting the command service)",
+                          metadata: ["directory": "\(workflowDirectory)"])
+        }
+
+        let control = ControlServer(configuration: server, service: commands, logger: logger) { info in
+            Self.printConnectionHint(info)
+        }
+        let clock = OverdueClock(service: commands, tick: .seconds(tickSeconds), logger: logger)
+        // Shut down in reverse order: the server stops first, then the clock.
+        let group = ServiceGroup(
+            services: [clock, control], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            await store.close()
+            let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
+            if let start = Self.startError(in: error) {
+                printError(start.description)
+                throw Exit.cannotCreate
+            }
+            printError("stopped: \(reason)")
+            throw ExitCode.failure
+        }
+        await store.close()
+        logger.info("atmpd stopped")
+    }
+
+    /// `./Workflows` when it exists: a checkout of the project runs with its shipped templates.
+    static func defaultWorkflows() -> String? {
+        var isDirectory: ObjCBool = false
+        let path = FileManager.default.currentDirectoryPath + "/Workflows"
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? path : nil
+    }
+
+    static func startError(in error: any Error) -> ControlServer.StartError? {
+        if let start = error as? ControlServer.StartError { return start }
+        return nil
+    }
+
+    static func printConnectionHint(_ info: ControlServer.ListeningInfo) {
+        var lines: [String] = []
+        if let path = info.socketPath {
+            lines.append("atmpd: listening on \(path)")
+            lines.append("  connect with:        atmpctl --socket \(path) …")
+        }
+        if let port = info.tcpPort { lines.append("atmpd: listening on TCP port \(port)") }
+        lines.append("  first admin user:    atmpd user add NAME --roles admin   (password on standard input)")
+        say(lines.joined(separator: "\n"))
+    }
+}

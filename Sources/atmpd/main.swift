@@ -1,1 +1,0 @@
-print("atmpd: not yet")

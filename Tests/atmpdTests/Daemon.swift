@@ -1,0 +1,122 @@
+import Foundation
+import Synchronization
+import Testing
+
+struct RunError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The built `atmpd` binary, beside the test bundle (SwiftPM builds it first:
+/// it is a dependency of this test target).
+enum Binary {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var atmpd: URL {
+        get throws {
+            var candidates: [URL] = []
+            if let first = CommandLine.arguments.first {
+                candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("atmpd"))
+            }
+            candidates.append(Bundle.main.bundleURL.appendingPathComponent("atmpd"))
+            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("atmpd"))
+            candidates.append(packageRoot.appendingPathComponent(".build/debug/atmpd"))
+            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+                throw RunError("atmpd binary not found; looked in \(candidates.map(\.path))")
+            }
+            return found
+        }
+    }
+}
+
+/// A fresh temporary directory with a short path (Unix socket paths are limited to ~100 bytes).
+func temporaryDirectory() throws -> String {
+    let path = "/tmp/atmpd-t-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// One `atmpd` process, its output collected as it comes. Always killed when
+/// the test lets go of it, so a failing test leaves no daemon behind.
+final class Daemon: Sendable {
+    let process: Process
+    private let output = Output()
+
+    /// What the process wrote so far; appended to from the pipes' handlers.
+    private final class Output: Sendable {
+        let text = Mutex((stdout: "", stderr: ""))
+    }
+
+    /// Starts `atmpd arguments…` in `directory` with only the `ATMP_*` variables given in `environment`.
+    init(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws {
+        let process = Process()
+        process.executableURL = try Binary.atmpd
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ATMP_") }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        self.process = process
+        out.fileHandleForReading.readabilityHandler = { [output] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0.stdout += text }
+        }
+        err.fileHandleForReading.readabilityHandler = { [output] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0.stderr += text }
+        }
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    var stdout: String { output.text.withLock { $0.stdout } }
+    var stderr: String { output.text.withLock { $0.stderr } }
+
+    /// Waits until standard output contains `text`; throws after `seconds` or if the process exits first.
+    func waitForOutput(_ text: String, seconds: Int = 60) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if stdout.contains(text) { return }
+            if !process.isRunning {
+                try? await Task.sleep(for: .milliseconds(100))  // let the pipes drain
+                if stdout.contains(text) { return }
+                throw RunError("atmpd exited (\(process.terminationStatus)) before printing \(text.debugDescription); stderr: \(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw RunError("atmpd did not print \(text.debugDescription) within \(seconds) s; stdout: \(stdout) stderr: \(stderr)")
+    }
+
+    /// Waits for the exit status; kills the process and throws after `seconds`.
+    func exitStatus(within seconds: Int = 60) async throws -> Int32 {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw RunError("atmpd still running after \(seconds) s; stderr: \(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try? await Task.sleep(for: .milliseconds(100))  // let the pipes drain
+        return process.terminationStatus
+    }
+
+    func terminate() { kill(process.processIdentifier, SIGTERM) }
+}
+
+/// Runs `atmpd arguments…` to completion.
+func atmpd(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil)
+    async throws -> (status: Int32, stdout: String, stderr: String)
+{
+    let daemon = try Daemon(arguments, in: directory, environment: environment, stdin: stdin)
+    let status = try await daemon.exitStatus()
+    return (status, daemon.stdout, daemon.stderr)
+}

@@ -1,0 +1,113 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ClientError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A plain blocking socket client, as a script or `nc` would be. Every read
+/// has a receive timeout, and blocking calls run on a dispatch queue so they
+/// never hold one of Swift concurrency's few threads.
+final class TestClient: @unchecked Sendable {  // used by one test at a time
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private static let queue = DispatchQueue(label: "test-client", attributes: .concurrent)
+
+    init(unixSocket path: String, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClientError("socket failed") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw ClientError("connect to \(path) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// A small receive buffer, so that a client that never reads backs the server up quickly.
+    func shrinkReceiveBuffer() {
+        var size: Int32 = 4_096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) async throws {
+        let fd = self.fd
+        try await Self.offload {
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw ClientError("send failed: \(String(cString: strerror(errno)))") }
+                sent += n
+            }
+        }
+    }
+
+    /// The next line without CR LF; nil at end of stream. Throws on timeout.
+    func readLine() async throws -> String? {
+        while true {
+            if let lf = buffer.firstIndex(of: 0x0A) {
+                var line = Array(buffer[..<lf])
+                buffer.removeSubrange(...lf)
+                if line.last == 0x0D { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
+            let fd = self.fd
+            let chunk: [UInt8]? = try await Self.offload {
+                var bytes = [UInt8](repeating: 0, count: 65_536)
+                let n = recv(fd, &bytes, bytes.count, 0)
+                if n < 0 {
+                    if errno == ECONNRESET { return nil }
+                    throw ClientError("read failed: \(String(cString: strerror(errno)))")
+                }
+                return n == 0 ? nil : Array(bytes[..<n])
+            }
+            guard let chunk else { return nil }
+            buffer.append(contentsOf: chunk)
+        }
+    }
+
+    /// A whole reply: lines up to and including the final one (`CODE SP …`).
+    /// `650` event lines in between are skipped.
+    func readReply() async throws -> [String] {
+        var lines: [String] = []
+        while let line = try await readLine() {
+            if line.hasPrefix("650 ") { continue }
+            lines.append(line)
+            let bytes = Array(line.utf8)
+            if bytes.count >= 4 && bytes[3] == 0x20 { return lines }
+        }
+        throw ClientError("connection closed in the middle of a reply: \(lines)")
+    }
+
+    /// The final line of the next reply.
+    func readFinal() async throws -> String {
+        try await readReply().last!
+    }
+
+    /// Reads until end of stream (bounded by the timeout) and returns the lines read.
+    func readToEnd() async throws -> [String] {
+        var lines: [String] = []
+        while let line = try await readLine() { lines.append(line) }
+        return lines
+    }
+
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
