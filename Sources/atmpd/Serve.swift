@@ -78,10 +78,11 @@ struct Serve: AsyncParsableCommand {
         }
         let commands = CommandService(store: store, configuration: service, hub: EventHub(), logger: logger)
         if let workflowDirectory {
-            // TODO(service): publish the templates once CommandService offers it:
-            //     try await commands.publishWorkflows(in: workflowDirectory)
-            logger.notice("workflow templates are not published yet (awaiting the command service)",
-                          metadata: ["directory": "\(workflowDirectory)"])
+            // Unchanged bodies are no-ops; an invalid file is reported and skipped.
+            let problems = await commands.publishWorkflows(directory: workflowDirectory)
+            for problem in problems {
+                logger.error("workflow template not published", metadata: ["problem": "\(problem)"])
+            }
         }
 
         let control = ControlServer(configuration: server, service: commands, logger: logger) { info in

@@ -34,12 +34,9 @@ final class Connection: Sendable {
         var session = Session(id: id, transport: transport)
         prepare(&session)
         if configuration.peerAuthentication, case .unix = transport {
-            // TODO(service): peer authentication. Once CommandService offers
-            // `authenticatePeer(_:)`, call it here:
-            //     await service.authenticatePeer(&session)
-            // Until then the session starts unauthenticated and the service
-            // sees the peer in `session.transport` (its ServiceConfiguration
-            // carries the same `peerAuthentication` switch).
+            // The OS user of the peer, if it is an enabled ATMP user, is signed
+            // in without AUTH; otherwise the session starts unauthenticated.
+            _ = await service.authenticatePeer(session: &session)
         }
         logger.debug("connection opened", metadata: ["peer": "\(session.peerDescription)"])
         do {
