@@ -111,7 +111,8 @@ let package = Package(
         ]),
         // A real atmpd process driven through its socket (see docs/protocol.md).
         .testTarget(name: "EndToEndTests", dependencies: [
-            "atmpd", "atmpctl", "ControlProtocol", "Workflow", "AuditLog", "PostgresClient", "PostgresTestSupport",
+            "atmpd", "atmpctl", "ControlProtocol", "Workflow", "AuditLog", "PostgresClient", "SQLiteClient",
+            "PostgresTestSupport",
         ]),
         .testTarget(name: "ATMPClientTests", dependencies: ["ATMPClient", "ControlProtocol", "AuditLog", "FakeControlServer"]),
         // Runs the built atmpctl binary as a user would.

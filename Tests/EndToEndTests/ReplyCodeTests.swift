@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SQLiteClient
 import Testing
 
 /// Every reply code of the protocol, produced by a real daemon.
@@ -64,8 +65,8 @@ struct ReplyCodeTests {
         #expect((try? stayer.readReply())?.code == 421)
     }
 
-    /// 557 and 451: a chain changed behind the daemon's back, and the database gone.
-    @Test func auditBrokenAndStorageUnavailable() throws {
+    /// 557: a chain changed behind the daemon's back.
+    @Test func auditBroken() throws {
         let s = try Scenario(.sqlite)
         defer { s.daemon.stop() }
         let lead = try s.client("lead")
@@ -78,6 +79,25 @@ struct ReplyCodeTests {
         expectError(broken, 557, "audit-broken")
         #expect(broken.records("broken").first?["chain"] == s.caseID)
         #expect(broken.records("broken").first?["seq"] == "3")
+    }
+
+    /// 451: the database cannot take the write (another process holds
+    /// SQLite's write lock past the busy timeout). Nothing is written, the
+    /// client is told to try later, and the same daemon carries on when the
+    /// lock is gone.
+    @Test func storageUnavailableThenRecovered() throws {
+        let s = try Scenario(.sqlite)
+        defer { s.daemon.stop() }
+        let lead = try s.client("lead")
+        let path = String(s.daemon.database.dropFirst("sqlite:".count))
+        let blocker = try SQLiteConnection(path: path, busyTimeoutMilliseconds: 1_000)
+        try blocker.execute("BEGIN EXCLUSIVE")
+        expectError(try lead.send("CASE NOTE \(s.caseID) text=\"blocked\""), 451, "storage-unavailable")
+        try blocker.execute("ROLLBACK")
+        blocker.close()
+        let after = try lead.send("CASE NOTE \(s.caseID) text=\"through\"")
+        expectOK(after)
+        #expect(after.records("case").first?["version"] == "2")
     }
 
     func sqlite(_ path: String, _ sql: String) throws {
