@@ -110,3 +110,21 @@ import Testing
         #expect(text(value.canonicalJSON()) == "{\"\":6,\"B\":3,\"a\":5,\"aa\":4,\"e\u{301}\":2,\"f\":1}")
     }
 }
+
+/// Small objects (up to 8 members) are ordered by picking, larger ones by
+/// sorting: both must give code-point order, at and around the switch.
+@Suite struct MemberOrderTests {
+    @Test(arguments: [0, 1, 2, 7, 8, 9, 20])
+    func membersAreInCodePointOrderWhateverTheirCount(count: Int) {
+        // Keys chosen so insertion, hash and code-point order all differ.
+        let pool = ["zz", "a", "é", "B", "", "aa", "f", "😀", "\u{FFFF}", "m", "a-b", "a_b",
+                    "0", "Z", "~", "x", "y", "yy", "ab", "b"]
+        let keys = Array(pool.prefix(count))
+        let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, JSONValue.int(Int64($0))) }))
+        let ordered = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let expected = "{" + ordered.map { key in
+            "\"\(key)\":\(keys.firstIndex(of: key)!)"
+        }.joined(separator: ",") + "}"
+        #expect(String(decoding: value.canonicalJSON(), as: UTF8.self) == expected)
+    }
+}
