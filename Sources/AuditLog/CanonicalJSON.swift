@@ -146,10 +146,17 @@ public enum CanonicalJSON {
     /// (usually the whole string) are copied in one go.
     @inline(__always)
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
         var runStart = 0
         var index = 0
         let count = bytes.count
         while index < count {
+            // Eight bytes at a time while none of them needs escaping.
+            if index &+ 8 <= count,
+               !mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index &+= 8
+                continue
+            }
             let byte = bytes[index]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 index &+= 1
@@ -161,6 +168,20 @@ public enum CanonicalJSON {
             runStart = index
         }
         if runStart < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
+    }
+
+    /// Whether any of the eight bytes in `word` is below 0x20, `"` or `\\`
+    /// (exact: the classic "has a zero byte" bit trick, see Hacker's Delight 6-1).
+    @inline(__always)
+    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let below20 = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        return (below20 | isQuote | isBackslash) & highs != 0
     }
 
     @inline(__always)

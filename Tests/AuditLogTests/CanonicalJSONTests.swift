@@ -128,3 +128,39 @@ import Testing
         #expect(String(decoding: value.canonicalJSON(), as: UTF8.self) == expected)
     }
 }
+
+/// Strings are scanned eight bytes at a time: an escape must be found at every
+/// position of a long string, next to multi-byte characters too.
+@Suite struct LongStringEscapeTests {
+    /// The escaping rules, one character at a time, as the reference.
+    static func reference(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let s where s.value < 0x20: out += "\\u00" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test(arguments: ["\"", "\\", "\u{0}", "\u{1f}", "\n", "\u{7f}", "é", "\u{2028}", " "])
+    func escapesAreFoundAtEveryPosition(special: String) {
+        for length in [7, 8, 9, 16, 17, 40] {
+            for position in 0..<length {
+                var characters = Array(repeating: "a", count: length)
+                characters[position] = special
+                let string = characters.joined()
+                let json = String(decoding: JSONValue.string(string).canonicalJSON(), as: UTF8.self)
+                #expect(json == Self.reference(string), "length \(length), position \(position)")
+            }
+        }
+    }
+}
