@@ -59,14 +59,17 @@ private let trueBytes: [UInt8] = Array("true".utf8)
 private let falseBytes: [UInt8] = Array("false".utf8)
 
 /// The byte-level writers behind `JSONValue.appendCanonicalJSON(to:)`, shared
-/// with `AuditEvent`, which writes its fixed members without building a dictionary.
-enum CanonicalJSON {
+/// with `AuditEvent`, which writes its fixed members without building a
+/// dictionary, and public for writers of known shapes (CaseEngine's case events).
+public enum CanonicalJSON {
     /// Appends `{…}` with members in code-point order of their keys.
-    static func appendObject(_ members: [String: JSONValue], to out: inout [UInt8]) {
+    public static func appendObject(_ members: [String: JSONValue], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         if members.count == 1, let (key, value) = members.first {
             appendMember(key, value, to: &out)
-        } else if members.count > 1 {
+        } else if members.count <= 8 {
+            appendSmallObjectMembers(members, to: &out)
+        } else {
             let sorted = members.sorted { codePointPrecedes($0.key, $1.key) }
             var first = true
             for (key, value) in sorted {
@@ -78,6 +81,30 @@ enum CanonicalJSON {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// The members of a small object (audit `data` has a handful), in key order,
+    /// by picking the next-smallest key each round: at most 8 × 8 key
+    /// comparisons and, unlike sorting, no array to allocate.
+    private static func appendSmallObjectMembers(_ members: [String: JSONValue], to out: inout [UInt8]) {
+        var previous: Dictionary<String, JSONValue>.Index?
+        for round in 0..<members.count {
+            var next: Dictionary<String, JSONValue>.Index?
+            var index = members.startIndex
+            while index != members.endIndex {
+                let key = members[index].key
+                if previous.map({ codePointPrecedes(members[$0].key, key) }) ?? true,
+                   next.map({ codePointPrecedes(key, members[$0].key) }) ?? true {
+                    next = index
+                }
+                index = members.index(after: index)
+            }
+            guard let chosen = next else { return }  // unreachable: keys are distinct
+            if round > 0 { out.append(UInt8(ascii: ",")) }
+            let (key, value) = members[chosen]
+            appendMember(key, value, to: &out)
+            previous = chosen
+        }
+    }
+
     @inline(__always)
     static func appendMember(_ key: String, _ value: JSONValue, to out: inout [UInt8]) {
         appendString(key, to: &out)
@@ -86,10 +113,11 @@ enum CanonicalJSON {
     }
 
     /// Code-point order, via UTF-8 bytes (the two orders are the same).
-    static func codePointPrecedes(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { left in
-            b.withUTF8 { right in
+    public static func codePointPrecedes(_ a: String, _ b: String) -> Bool {
+        // Keys are native strings, so their UTF-8 is contiguous; the fallback
+        // (bridged strings) compares the views lexicographically.
+        let fast = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
                 let common = min(left.count, right.count)
                 var i = 0
                 while i < common {
@@ -99,31 +127,61 @@ enum CanonicalJSON {
                 return left.count < right.count
             }
         }
+        if let result = fast ?? nil { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// Appends a quoted, minimally escaped string.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // `withUTF8` gives contiguous bytes for every string (small strings are
-        // copied to the stack); runs that need no escaping are copied in one go.
-        var string = string
-        string.withUTF8 { bytes in
-            var runStart = 0
-            var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                    index += 1
-                    continue
-                }
-                if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-                appendEscape(for: byte, to: &out)
-                index += 1
-                runStart = index
-            }
-            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &out) }
+        if done == nil {
+            var copy = string  // not contiguous (bridged): `withUTF8` makes it so
+            copy.withUTF8 { appendEscaped($0, to: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Copies `bytes`, escaping what JSON requires; runs that need no escaping
+    /// (usually the whole string) are copied in one go.
+    @inline(__always)
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
+        var runStart = 0
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Eight bytes at a time while none of them needs escaping.
+            if index &+ 8 <= count,
+               !mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index &+= 8
+                continue
+            }
+            let byte = bytes[index]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                index &+= 1
+                continue
+            }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            appendEscape(for: byte, to: &out)
+            index &+= 1
+            runStart = index
+        }
+        if runStart < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
+    }
+
+    /// Whether any of the eight bytes in `word` is below 0x20, `"` or `\\`
+    /// (exact: the classic "has a zero byte" bit trick, see Hacker's Delight 6-1).
+    @inline(__always)
+    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let below20 = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        return (below20 | isQuote | isBackslash) & highs != 0
     }
 
     @inline(__always)
@@ -147,7 +205,7 @@ enum CanonicalJSON {
     }
 
     /// Appends a plain decimal integer (no `+`, no leading zeros, `-` only when negative).
-    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         // The magnitude as UInt64 covers Int64.min without overflow.
         var magnitude = value.magnitude

@@ -44,7 +44,12 @@ extension CaseEngine {
 extension String {
     /// True when the string holds nothing but white space (or nothing at all).
     /// Scalars, not Characters: no grapheme breaking on the hot path.
-    var isBlank: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
+    var isBlank: Bool {
+        // Most text starts with a visible ASCII character: decide on it without
+        // looking up Unicode properties.
+        if let first = utf8.first, first > 0x20, first < 0x7F { return false }
+        return unicodeScalars.allSatisfy(\.properties.isWhitespace)
+    }
 }
 
 extension Optional where Wrapped == String {

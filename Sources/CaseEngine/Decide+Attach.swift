@@ -28,6 +28,12 @@ extension CaseEngine {
 
     /// The lowercase form of a 64-hex-digit digest; nil for anything else.
     static func normalisedSHA256(_ text: String) -> String? {
+        // Digests nearly always arrive in lowercase already: keep the string as is.
+        if text.utf8.count == 64, text.utf8.allSatisfy({ byte in
+            (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+        }) {
+            return text
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
         for byte in text.utf8 {

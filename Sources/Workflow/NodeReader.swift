@@ -1,5 +1,3 @@
-import Yams
-
 /// A value read from the template together with where it was written.
 struct Located<Value> {
     var value: Value
@@ -8,7 +6,7 @@ struct Located<Value> {
 
 extension Located: Equatable where Value: Equatable {}
 
-/// Reads the Yams node tree with the expectations of the template schema,
+/// Reads the YAML node tree with the expectations of the template schema,
 /// turning every mismatch into a diagnostic and carrying on, so one run
 /// reports every problem.
 ///
@@ -27,45 +25,45 @@ struct NodeReader {
         self.remainingNodes = nodeBudget
     }
 
-    static func position(_ node: Node) -> Position {
-        guard let mark = node.mark else { return .start }
-        return Position(line: mark.line, column: mark.column)
-    }
+    static func position(_ node: YAMLNode) -> Position { node.at }
 
-    private mutating func visit(_ node: Node) throws {
+    private mutating func visit(_ node: YAMLNode) throws {
         remainingNodes -= 1
         if remainingNodes < 0 { throw NodeBudgetExhausted(at: Self.position(node)) }
     }
 
     // MARK: Scalars
 
-    static func isNull(_ node: Node) -> Bool {
-        guard case let .scalar(scalar) = node, scalar.style == .plain else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    /// YAML 1.2 core schema null: a plain `~`, `null` (any common case) or nothing.
+    static func isNull(_ node: YAMLNode) -> Bool {
+        guard case let .scalar(scalar) = node, scalar.isPlain else { return false }
+        switch scalar.text {
+        case "", "~", "null", "Null", "NULL": return true
+        default: return false
+        }
     }
 
     /// What a node is, in words, for "expected X, found Y" messages.
-    static func kind(_ node: Node) -> String {
+    static func kind(_ node: YAMLNode) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
         case .scalar: return isNull(node) ? "nothing" : "text"
         }
     }
 
     /// Free text: titles, descriptions, outcomes.
-    mutating func text(_ node: Node, _ what: String) throws -> Located<String>? {
+    mutating func text(_ node: YAMLNode, _ what: String) throws -> Located<String>? {
         try visit(node)
         guard case let .scalar(scalar) = node, !Self.isNull(node) else {
             sink.error(Self.position(node), "\(what) must be text, found \(Self.kind(node))")
             return nil
         }
-        return Located(value: scalar.string, at: Self.position(node))
+        return Located(value: scalar.text, at: Self.position(node))
     }
 
     /// A name that must follow the naming rule (a state, role, … written as a value).
-    mutating func name(_ node: Node, _ what: String) throws -> Located<String>? {
+    mutating func name(_ node: YAMLNode, _ what: String) throws -> Located<String>? {
         guard let text = try text(node, what) else { return nil }
         checkName(text, what)
         return text
@@ -77,10 +75,10 @@ struct NodeReader {
         }
     }
 
-    mutating func bool(_ node: Node, _ what: String) throws -> Bool? {
+    mutating func bool(_ node: YAMLNode, _ what: String) throws -> Bool? {
         try visit(node)
-        if case let .scalar(scalar) = node, scalar.style == .plain {
-            switch scalar.string {
+        if case let .scalar(scalar) = node, scalar.isPlain {
+            switch scalar.text {
             case "true", "True", "TRUE": return true
             case "false", "False", "FALSE": return false
             default: break
@@ -91,55 +89,56 @@ struct NodeReader {
     }
 
     /// A whole number above zero, written in plain decimal digits.
-    mutating func positiveInteger(_ node: Node, _ what: String) throws -> Int? {
+    mutating func positiveInteger(_ node: YAMLNode, _ what: String) throws -> Int? {
         try visit(node)
-        if case let .scalar(scalar) = node, scalar.style == .plain,
-           scalar.string.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-           let number = Int(scalar.string), number > 0 {
+        if case let .scalar(scalar) = node, scalar.isPlain,
+           scalar.text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+           let number = Int(scalar.text), number > 0 {
             return number
         }
         sink.error(Self.position(node), "\(what) must be a positive whole number, found \(Self.describe(node))")
         return nil
     }
 
-    static func describe(_ node: Node) -> String {
-        if case let .scalar(scalar) = node, !isNull(node) { return "'\(scalar.string)'" }
+    static func describe(_ node: YAMLNode) -> String {
+        if case let .scalar(scalar) = node, !isNull(node) { return "'\(scalar.text)'" }
         return kind(node)
     }
 
     // MARK: Collections
 
-    mutating func list(_ node: Node, _ what: String) throws -> [Node]? {
+    mutating func list(_ node: YAMLNode, _ what: String) throws -> [YAMLNode]? {
         try visit(node)
         guard case let .sequence(sequence) = node else {
             sink.error(Self.position(node), "\(what) must be a list, found \(Self.kind(node))")
             return nil
         }
-        return Array(sequence)
+        return sequence.items
     }
 
     /// The pairs of a mapping whose keys are text; a non-text key is reported and skipped.
-    mutating func pairs(_ node: Node, _ what: String) throws -> [(key: Located<String>, value: Node)]? {
+    mutating func pairs(_ node: YAMLNode, _ what: String) throws -> [(key: Located<String>, value: YAMLNode)]? {
         try visit(node)
         guard case let .mapping(mapping) = node else {
             sink.error(Self.position(node), "\(what) must be a mapping, found \(Self.kind(node))")
             return nil
         }
-        var result: [(key: Located<String>, value: Node)] = []
-        result.reserveCapacity(mapping.count)
-        for (key, value) in mapping {
+        var result: [(key: Located<String>, value: YAMLNode)] = []
+        result.reserveCapacity(mapping.pairs.count)
+        for pair in mapping.pairs {
+            let key = pair.key, value = pair.value
             try visit(key)
             guard case let .scalar(scalar) = key else {
                 sink.error(Self.position(key), "keys in \(what) must be text, found \(Self.kind(key))")
                 continue
             }
-            result.append((Located(value: scalar.string, at: Self.position(key)), value))
+            result.append((Located(value: scalar.text, at: Self.position(key)), value))
         }
         return result
     }
 
     /// A mapping from names to entries (roles, states, transitions, …); each name is checked.
-    mutating func namedEntries(_ node: Node, _ what: String, entry: String) throws -> [(key: Located<String>, value: Node)]? {
+    mutating func namedEntries(_ node: YAMLNode, _ what: String, entry: String) throws -> [(key: Located<String>, value: YAMLNode)]? {
         guard let pairs = try pairs(node, what) else { return nil }
         for pair in pairs { checkName(pair.key, "\(entry) name") }
         return pairs
@@ -149,7 +148,7 @@ struct NodeReader {
     /// (with a suggestion for likely typos); missing required keys at `owner`,
     /// the key or item that holds the mapping.
     mutating func fields(
-        _ node: Node, _ what: String, owner: Position,
+        _ node: YAMLNode, _ what: String, owner: Position,
         allowed: [String], required: [String] = []
     ) throws -> Fields? {
         try visit(node)
@@ -158,13 +157,14 @@ struct NodeReader {
             return nil
         }
         var fields = Fields()
-        for (key, value) in mapping {
+        for pair in mapping.pairs {
+            let key = pair.key, value = pair.value
             try visit(key)
             guard case let .scalar(scalar) = key else {
                 sink.error(Self.position(key), "keys in \(what) must be text, found \(Self.kind(key))")
                 continue
             }
-            let name = scalar.string
+            let name = scalar.text
             if allowed.contains(name) {
                 fields.entries.append((name, Self.position(key), value))
             } else {
@@ -185,8 +185,8 @@ struct NodeReader {
 
     /// The known keys of a mapping. A handful at most, so a list beats a dictionary.
     struct Fields {
-        var entries: [(name: String, key: Position, value: Node)] = []
-        subscript(_ key: String) -> Node? { entries.first { $0.name == key }?.value }
+        var entries: [(name: String, key: Position, value: YAMLNode)] = []
+        subscript(_ key: String) -> YAMLNode? { entries.first { $0.name == key }?.value }
         func keyPosition(_ key: String) -> Position? { entries.first { $0.name == key }?.key }
     }
 }

@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads the shape of a template — keys, types, names, durations — from the
 /// YAML node tree into a `TemplateDraft`. Meaning (references, the graph) is
 /// checked afterwards by `TemplateChecker`.
@@ -20,7 +18,7 @@ struct TemplateDecoder {
     static let signatureKeys = ["role", "meaning", "count"]
     static let documentKeys = ["kind", "since"]
 
-    mutating func decode(_ root: Node) throws -> TemplateDraft {
+    mutating func decode(_ root: YAMLNode) throws -> TemplateDraft {
         var draft = TemplateDraft(rootAt: NodeReader.position(root))
         guard let fields = try reader.fields(root, "the template", owner: draft.rootAt,
                                              allowed: Self.rootKeys,
@@ -47,7 +45,7 @@ struct TemplateDecoder {
     // MARK: Declarations
 
     /// `name: Title` entries: roles, documents, stages.
-    private mutating func namedTitles(_ node: Node, _ what: String, entry: String) throws -> [NamedTitle] {
+    private mutating func namedTitles(_ node: YAMLNode, _ what: String, entry: String) throws -> [NamedTitle] {
         guard let entries = try reader.namedEntries(node, what, entry: entry) else { return [] }
         var result: [NamedTitle] = []
         for (name, value) in entries {
@@ -60,7 +58,7 @@ struct TemplateDecoder {
     /// A list of names referring to declarations, e.g. `[project-lead, qa]`.
     /// References are not checked against the naming rule: a bad declaration
     /// is reported once, and a reference to nothing is reported as undeclared.
-    private mutating func names(_ node: Node, _ what: String, each: String) throws -> [Located<String>] {
+    private mutating func names(_ node: YAMLNode, _ what: String, each: String) throws -> [Located<String>] {
         guard let items = try reader.list(node, what) else { return [] }
         var result: [Located<String>] = []
         for item in items {
@@ -69,7 +67,7 @@ struct TemplateDecoder {
         return result
     }
 
-    private mutating func attributes(_ node: Node) throws -> [AttributeDraft] {
+    private mutating func attributes(_ node: YAMLNode) throws -> [AttributeDraft] {
         guard let entries = try reader.namedEntries(node, "attributes", entry: "attribute") else { return [] }
         var result: [AttributeDraft] = []
         for (name, value) in entries {
@@ -93,7 +91,7 @@ struct TemplateDecoder {
         return result
     }
 
-    private mutating func clocks(_ node: Node) throws -> [ClockDraft] {
+    private mutating func clocks(_ node: YAMLNode) throws -> [ClockDraft] {
         guard let entries = try reader.namedEntries(node, "clocks", entry: "clock") else { return [] }
         var result: [ClockDraft] = []
         for (name, value) in entries {
@@ -109,7 +107,7 @@ struct TemplateDecoder {
 
     // MARK: States
 
-    private mutating func states(_ node: Node) throws -> [StateDraft] {
+    private mutating func states(_ node: YAMLNode) throws -> [StateDraft] {
         guard let entries = try reader.namedEntries(node, "states", entry: "state") else { return [] }
         var result: [StateDraft] = []
         result.reserveCapacity(entries.count)
@@ -119,7 +117,7 @@ struct TemplateDecoder {
         return result
     }
 
-    private mutating func state(_ name: Located<String>, _ node: Node) throws -> StateDraft? {
+    private mutating func state(_ name: Located<String>, _ node: YAMLNode) throws -> StateDraft? {
         var state = StateDraft(name: name)
         guard let fields = try reader.fields(node, "state '\(name.value)'", owner: name.at,
                                              allowed: Self.stateKeys, required: ["stage"]) else { return nil }
@@ -149,7 +147,7 @@ struct TemplateDecoder {
     }
 
     /// `clock: { start: maa }`, or (our extension) `clock: { stop: [maa, ctx] }`.
-    private mutating func clockEffects(_ node: Node) throws -> [ClockEffectDraft] {
+    private mutating func clockEffects(_ node: YAMLNode) throws -> [ClockEffectDraft] {
         guard let pairs = try reader.pairs(node, "clock") else { return [] }
         var effects: [ClockEffectDraft] = []
         for (key, value) in pairs {
@@ -170,7 +168,7 @@ struct TemplateDecoder {
 
     // MARK: Transitions
 
-    private mutating func transition(_ name: Located<String>, _ node: Node) throws -> TransitionDraft? {
+    private mutating func transition(_ name: Located<String>, _ node: YAMLNode) throws -> TransitionDraft? {
         var transition = TransitionDraft(name: name)
         guard let fields = try reader.fields(node, "transition '\(name.value)'", owner: name.at,
                                              allowed: Self.transitionKeys, required: ["to", "roles"]) else { return nil }
@@ -178,7 +176,7 @@ struct TemplateDecoder {
         if let node = fields["title"] { transition.title = try reader.text(node, "title")?.value }
         if let node = fields["roles"] {
             transition.roles = try names(node, "roles", each: "role")
-            if case let .sequence(list) = node, list.isEmpty {
+            if case let .sequence(list) = node, list.items.isEmpty {
                 reader.sink.error(NodeReader.position(node), "transition '\(name.value)' needs at least one role that may fire it")
             }
         }
@@ -199,7 +197,7 @@ struct TemplateDecoder {
         return transition
     }
 
-    private mutating func conditions(_ node: Node) throws -> [ConditionDraft] {
+    private mutating func conditions(_ node: YAMLNode) throws -> [ConditionDraft] {
         guard let pairs = try reader.pairs(node, "when") else { return [] }
         var result: [ConditionDraft] = []
         for (attribute, value) in pairs {
@@ -217,7 +215,7 @@ struct TemplateDecoder {
     }
 
     /// Items are a document kind, or `{ kind: NAME, since: entry }`.
-    private mutating func documentRequirements(_ node: Node) throws -> [DocumentRequirementDraft] {
+    private mutating func documentRequirements(_ node: YAMLNode) throws -> [DocumentRequirementDraft] {
         guard let items = try reader.list(node, "requires.documents") else { return [] }
         var result: [DocumentRequirementDraft] = []
         for item in items {
@@ -242,7 +240,7 @@ struct TemplateDecoder {
         return result
     }
 
-    private mutating func signatures(_ node: Node) throws -> [SignatureDraft] {
+    private mutating func signatures(_ node: YAMLNode) throws -> [SignatureDraft] {
         guard let items = try reader.list(node, "requires.signatures") else { return [] }
         var result: [SignatureDraft] = []
         for item in items {

@@ -26,8 +26,10 @@ extension TemplateGraph {
         return out
     }
 
-    static func stateID(_ name: String) -> String { "s_" + name.replacingOccurrences(of: "-", with: "_") }
-    static func stageID(_ name: String) -> String { "stage_" + name.replacingOccurrences(of: "-", with: "_") }
+    static func stateID(_ name: String) -> String { "s_" + underscored(name) }
+    static func stageID(_ name: String) -> String { "stage_" + underscored(name) }
+    /// Mermaid ids cannot hold `-`; names can (and cannot hold `_`), so this stays unique.
+    private static func underscored(_ name: String) -> String { String(name.map { $0 == "-" ? "_" : $0 }) }
 
     /// Text safe inside Mermaid quotes and edge labels: characters Mermaid
     /// would read as syntax become entity codes, line breaks become spaces.

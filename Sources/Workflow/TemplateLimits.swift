@@ -4,9 +4,9 @@
 public enum TemplateLimits {
     /// Largest template body accepted, in bytes (1 MiB). Checked before parsing.
     public static let maxBodyBytes = 1_048_576
-    /// Deepest nesting accepted (an over-estimate computed by a linear pre-scan).
-    /// Real templates nest about 10 deep; the YAML composer recurses once per
-    /// level, so this keeps its stack use small on any thread.
+    /// Deepest nesting accepted. Real templates nest about 10 deep. Checked
+    /// twice: estimated (generously) by a linear pre-scan of the text before
+    /// parsing, and exactly by `YAMLComposer`, which counts open collections.
     public static let maxNestingDepth = 64
     /// Most YAML nodes the loader will visit while reading a template. A
     /// 5,000-state template needs far fewer; see `TemplateGenerator`.

@@ -1,5 +1,3 @@
-import Yams
-
 /// What loading a template produced: the template when there were no errors,
 /// and every diagnostic (errors and warnings) sorted by position.
 public struct TemplateAnalysis: Sendable {
@@ -13,8 +11,9 @@ public struct TemplateAnalysis: Sendable {
 /// Turns template text into a validated `Template`.
 ///
 /// The stages, each bounded so hostile input fails fast:
-/// 1. limits on the raw text (size, UTF-8, NUL, nesting, anchors) — `YAMLPrescan`;
-/// 2. YAML composition by Yams into a node tree with line/column marks;
+/// 1. limits on the raw text (size, UTF-8, NUL, estimated nesting) — `YAMLPrescan`;
+/// 2. YAML composition into a `YAMLNode` tree with line/column marks —
+///    `YAMLComposer` (libyaml events; no anchors, no duplicate keys, exact depth limit);
 /// 3. shape (keys, types, names, durations) — `TemplateDecoder`, node-budgeted;
 /// 4. meaning (references, graph, clocks) — `TemplateChecker`;
 /// 5. the `Template` model, built only when no error was found.
@@ -55,22 +54,15 @@ public enum TemplateLoader {
             return failed()
         }
 
-        let root: Node
+        let root: YAMLNode
         do {
-            // The basic resolver leaves every scalar as text: the decoder reads
-            // booleans and numbers itself, and Yams skips a regex per scalar.
-            let parser = try Parser(yaml: yaml, resolver: .basic)
-            guard let node = try parser.singleRoot() else {
+            guard let node = try YAMLComposer.compose(yaml) else {
                 sink.error(.start, "the template is empty")
                 return failed()
             }
             root = node
-        } catch let error as YamlError {
-            let (position, message) = YAMLErrorMapping.describe(error, in: yaml)
-            sink.error(position, message)
-            return failed()
         } catch {
-            sink.error(.start, "cannot read the template: \(error)")
+            for problem in error.problems { sink.error(problem.at, problem.message) }
             return failed()
         }
 

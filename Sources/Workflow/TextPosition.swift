@@ -1,4 +1,4 @@
-/// Positions in raw text, for problems found before Yams gives us marks.
+/// Positions in raw text, for problems found before the parser gives us marks.
 enum TextPosition {
     /// The line and column of a UTF-8 byte offset (columns count Unicode scalars).
     static func of(byteOffset: Int, in utf8: some Collection<UInt8>) -> Position {

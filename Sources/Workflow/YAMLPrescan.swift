@@ -1,22 +1,16 @@
-/// A single linear pass over the raw text, run before Yams sees it, that
-/// rejects input Yams cannot be trusted with.
+/// A single linear pass over the raw text, run before libyaml sees it, that
+/// refuses what is cheapest to refuse early, with a precise position:
 ///
-/// - **Anchors** (`&name`) are refused outright. Templates never need them,
-///   and they are the root of the "billion laughs": Yams substitutes an alias
-///   by the anchored node, so composing is linear, but hashing or walking the
-///   result is exponential — and Yams hashes every mapping KEY to find
-///   duplicates, so `? *bomb : x` would hang inside Yams before we regain
-///   control. Without anchors every alias is undefined, and Yams stops at the
-///   first one with an error we report. The scan is deliberately coarse: any
-///   `&` that could start an anchor (after a blank, a line start or one of
-///   `[{,:?`, followed by an anchor character) counts, even inside quoted
-///   text. It can reject an odd title such as `"see &ref"`, never miss an anchor.
-/// - **Nesting** deeper than `TemplateLimits.maxNestingDepth` is refused, so
-///   the recursive composer in Yams never runs deep on a small thread stack.
-///   The depth is over-estimated (brackets anywhere, plus two levels per
-///   indentation step, plus `- `/`? ` entries opened on the line).
+/// - **Nesting** deeper than `TemplateLimits.maxNestingDepth` is refused before
+///   any parsing work. The depth is over-estimated (brackets anywhere, plus two
+///   levels per indentation step, plus `- `/`? ` entries opened on the line), so
+///   it trips early on hostile input. `YAMLComposer` enforces the exact limit
+///   as well, so nothing depends on this estimate being right.
 /// - **NUL bytes** are refused with their position (libyaml would only say
 ///   "control characters are not allowed").
+///
+/// Anchors and aliases are not this pass's business any more: the composer
+/// refuses them at the parser event, so quoted text such as `"see &ref"` is fine.
 enum YAMLPrescan {
     struct Finding: Equatable {
         var position: Position
@@ -25,7 +19,6 @@ enum YAMLPrescan {
 
     static func check(_ utf8: some Collection<UInt8>) -> Finding? {
         var line = 1, column = 1
-        var previous: UInt8 = 0x0A  // as if the text began after a line break
         var flowDepth = 0
         var indentStack: [Int] = []
         var atLineStart = true
@@ -71,11 +64,6 @@ enum YAMLPrescan {
                 flowDepth += 1
             case 0x5D, 0x7D:  // ] }
                 flowDepth = max(0, flowDepth - 1)
-            case 0x26:  // &
-                if canPrecedeNode(previous), let next, isAnchorCharacter(next) {
-                    return Finding(position: here, message:
-                        "anchors (&name) and aliases (*name) are not supported in templates; write the value out")
-                }
             default:
                 break
             }
@@ -92,26 +80,8 @@ enum YAMLPrescan {
             } else if byte & 0xC0 != 0x80 {
                 column += 1  // count Unicode scalars, not bytes, as libyaml does
             }
-            if byte & 0xC0 != 0x80 || byte == 0x0A { previous = byte }
             current = next
         }
         return nil
-    }
-
-    /// Characters after which a YAML node (and so an anchor) may begin.
-    private static func canPrecedeNode(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x20, 0x09, 0x0A, 0x0D, 0x5B, 0x7B, 0x2C, 0x3A, 0x3F: return true  // blank, newline, [ { , : ?
-        case 0xEF: return true  // lead byte of a byte-order mark (and of a few rare characters)
-        default: return false
-        }
-    }
-
-    /// libyaml anchor names: ASCII letters, digits, `_` and `-`.
-    private static func isAnchorCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2D: return true
-        default: return false
-        }
     }
 }

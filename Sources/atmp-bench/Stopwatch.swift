@@ -2,8 +2,11 @@ import Foundation
 
 /// Monotonic wall-clock timing for the benchmark (never used by the core).
 struct Stopwatch {
-    private let start = DispatchTime.now().uptimeNanoseconds
-    var seconds: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    private let start = Stopwatch.ticks()
+    var seconds: Double { Double(Stopwatch.ticks() - start) / 1e9 }
+
+    /// Monotonic nanoseconds.
+    static func ticks() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Median duration in seconds of `runs` calls of `body`.
     static func median(runs: Int, _ body: () -> Void) -> Double {

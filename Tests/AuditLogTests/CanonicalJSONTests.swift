@@ -110,3 +110,57 @@ import Testing
         #expect(text(value.canonicalJSON()) == "{\"\":6,\"B\":3,\"a\":5,\"aa\":4,\"e\u{301}\":2,\"f\":1}")
     }
 }
+
+/// Small objects (up to 8 members) are ordered by picking, larger ones by
+/// sorting: both must give code-point order, at and around the switch.
+@Suite struct MemberOrderTests {
+    @Test(arguments: [0, 1, 2, 7, 8, 9, 20])
+    func membersAreInCodePointOrderWhateverTheirCount(count: Int) {
+        // Keys chosen so insertion, hash and code-point order all differ.
+        let pool = ["zz", "a", "é", "B", "", "aa", "f", "😀", "\u{FFFF}", "m", "a-b", "a_b",
+                    "0", "Z", "~", "x", "y", "yy", "ab", "b"]
+        let keys = Array(pool.prefix(count))
+        let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, JSONValue.int(Int64($0))) }))
+        let ordered = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let expected = "{" + ordered.map { key in
+            "\"\(key)\":\(keys.firstIndex(of: key)!)"
+        }.joined(separator: ",") + "}"
+        #expect(String(decoding: value.canonicalJSON(), as: UTF8.self) == expected)
+    }
+}
+
+/// Strings are scanned eight bytes at a time: an escape must be found at every
+/// position of a long string, next to multi-byte characters too.
+@Suite struct LongStringEscapeTests {
+    /// The escaping rules, one character at a time, as the reference.
+    static func reference(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let s where s.value < 0x20: out += "\\u00" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test(arguments: ["\"", "\\", "\u{0}", "\u{1f}", "\n", "\u{7f}", "é", "\u{2028}", " "])
+    func escapesAreFoundAtEveryPosition(special: String) {
+        for length in [7, 8, 9, 16, 17, 40] {
+            for position in 0..<length {
+                var characters = Array(repeating: "a", count: length)
+                characters[position] = special
+                let string = characters.joined()
+                let json = String(decoding: JSONValue.string(string).canonicalJSON(), as: UTF8.self)
+                #expect(json == Self.reference(string), "length \(length), position \(position)")
+            }
+        }
+    }
+}

@@ -108,3 +108,46 @@ import Workflow
 extension CaseEvent.Kind: CustomTestStringConvertible {
     public var testDescription: String { "\(self)".prefix(60).description }
 }
+
+/// `CaseEvent.sealed` writes `data` in precomputed key order instead of sorting
+/// a dictionary: it must give exactly the bytes (and so the hash) of the
+/// generic path, for every event kind and for text that needs escaping.
+@Suite struct ShapeOrderedSealTests {
+    static let at = Timestamp(seconds: 1_800_000_000)
+    static let tricky = "quote \" backslash \\ newline \n tab \t bell \u{7} é 😀 \u{2028}"
+
+    static let kinds: [CaseEvent.Kind] = [
+        .opened(template: "t", templateVersion: 3, title: tricky, state: "a", stage: "s", attributes: [:]),
+        .opened(template: "t", templateVersion: 1, title: "T", state: "a", stage: "s",
+                attributes: ["zeta": "1", "alpha": tricky, "é": "x", "b-c": "y"],
+                clocks: [ClockEffect(.start, "maa"), ClockEffect(.pause, "ctx")]),
+        .advanced(transition: "go", from: "a", to: "b", reason: nil, clocks: []),
+        .advanced(transition: "to", from: "x", to: "transition", reason: tricky, clocks: [ClockEffect(.stop, "maa")]),
+        .documentAttached(kind: "tpp", sha256: String(repeating: "0f", count: 32), uri: nil, title: nil, reason: nil),
+        .documentAttached(kind: "tpp", sha256: String(repeating: "a1", count: 32), uri: "dms://x", title: tricky,
+                          reason: "why"),
+        .signatureApplied(transition: "go", meaning: .approved, reason: nil, record: String(repeating: "e", count: 64)),
+        .signatureApplied(transition: "go", meaning: .responsible, reason: tricky, record: "r"),
+        .held(reason: tricky),
+        .resumed(reason: "back"),
+        .noted(text: tricky),
+        .attributesChanged(changes: ["sponsor": AttributeChange(old: nil, new: "A"),
+                                     "class": AttributeChange(old: "x", new: "")], reason: "r"),
+        .overdue(Overdue(subject: .clock, name: "maa", limitSeconds: 100, elapsedSeconds: 101)),
+    ]
+
+    @Test(arguments: kinds)
+    func sealedEqualsTheGenericSeal(kind: CaseEvent.Kind) {
+        let event = CaseEvent(at: Self.at, actor: "alice", role: "lead", kind: kind)
+        let prev = String(repeating: "7", count: 64)
+        let fast = event.sealed(chain: "C-1", seq: 42, prev: prev)
+        let generic = AuditEvent.seal(event.record, chain: "C-1", seq: 42, prev: prev)
+        #expect(fast == generic)
+        #expect(fast.hasValidHash)
+
+        var data: [UInt8] = []
+        event.appendCanonicalData(to: &data)
+        #expect(String(decoding: data, as: UTF8.self)
+            == String(decoding: JSONValue.object(event.record.data).canonicalJSON(), as: UTF8.self))
+    }
+}
