@@ -123,7 +123,7 @@ extension CommandService {
         var sealed: [AuditEvent] = []
         for event in decided {
             seq += 1
-            let audit = AuditEvent.seal(event.record, chain: caseID, seq: seq, prev: prev)
+            let audit = event.sealed(chain: caseID, seq: seq, prev: prev)
             state = CaseEngine.evolve(state, event, caseID: caseID, seq: seq, hash: audit.hash, template: template)
             prev = audit.hash
             sealed.append(audit)
