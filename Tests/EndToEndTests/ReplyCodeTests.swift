@@ -59,10 +59,20 @@ struct ReplyCodeTests {
         #expect(refused?.errorKey == "too-busy")
         extra.removeAll()
 
-        // 421: shutdown says goodbye to connected clients.
-        let stayer = try s.client("lead")
+        // 421: shutdown says goodbye to connected clients. (The server notices
+        // the closed connections asynchronously: wait until a slot is free.)
+        var stayer: ProtocolClient?
+        for _ in 0..<100 where stayer == nil {
+            if let c = try? ProtocolClient(socket: s.daemon.socket), c.greeting?.code == 220 {
+                stayer = c
+            } else {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        let connected = try #require(stayer)
+        try connected.authenticate("lead", Scenario.password)
         #expect(s.daemon.stop() == 0)
-        #expect((try? stayer.readReply())?.code == 421)
+        #expect((try? connected.readReply())?.code == 421)
     }
 
     /// 557: a chain changed behind the daemon's back.
