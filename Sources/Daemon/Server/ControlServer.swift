@@ -143,14 +143,17 @@ public final class ControlServer: Service, Sendable {
             await connection.run(service: service, greeting: greeting, prepare: prepareSession)
         case .tooBusy:
             logger.warning("connection limit reached; refusing a connection", metadata: ["limit": "\(configuration.maxConnections)"])
-            refuse(channel, with: .error(.tooBusy("too many connections (limit \(configuration.maxConnections)); try later")))
+            await refuse(channel, with: .error(.tooBusy("too many connections (limit \(configuration.maxConnections)); try later")))
         case .shuttingDown:
-            refuse(channel, with: CloseReason.shuttingDown.reply)
+            await refuse(channel, with: CloseReason.shuttingDown.reply)
         }
     }
 
-    private func refuse(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, with reply: Reply) {
-        Connection.closeNow(channel.channel, sending: reply, grace: configuration.closingGrace)
+    /// Says why instead of greeting, and closes.
+    private func refuse(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, with reply: Reply) async {
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(ReplyWriter.buffer(reply, allocator: channel.channel.allocator))
+        }
     }
 
     private var greeting: Reply {

@@ -9,12 +9,12 @@ struct ClientError: Error, CustomStringConvertible {
 }
 
 /// A plain blocking socket client, as a script or `nc` would be. Every read
-/// has a receive timeout, and blocking calls run on a dispatch queue so they
-/// never hold one of Swift concurrency's few threads.
+/// has a receive timeout, and blocking calls run on a thread of their own so
+/// they never hold one of Swift concurrency's few threads (nor GCD's, which
+/// are as few as the cores).
 final class TestClient: @unchecked Sendable {  // used by one test at a time
     let fd: Int32
     private var buffer: [UInt8] = []
-    private static let queue = DispatchQueue(label: "test-client", attributes: .concurrent)
 
     init(unixSocket path: String, timeoutSeconds: Int = 10) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -50,6 +50,7 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
             var sent = 0
             while sent < bytes.count {
                 let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw ClientError("send failed: \(String(cString: strerror(errno)))") }
                 sent += n
             }
@@ -68,7 +69,8 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
             let fd = self.fd
             let chunk: [UInt8]? = try await Self.offload {
                 var bytes = [UInt8](repeating: 0, count: 65_536)
-                let n = recv(fd, &bytes, bytes.count, 0)
+                var n = recv(fd, &bytes, bytes.count, 0)
+                while n < 0 && errno == EINTR { n = recv(fd, &bytes, bytes.count, 0) }
                 if n < 0 {
                     if errno == ECONNRESET { return nil }
                     throw ClientError("read failed: \(String(cString: strerror(errno)))")
@@ -107,7 +109,7 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
 
     private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
         }
     }
 }

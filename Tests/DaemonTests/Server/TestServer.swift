@@ -38,7 +38,11 @@ struct TestServer {
             configuration: configuration, service: service, group: MultiThreadedEventLoopGroup.singleton, logger: logger,
             prepareSession: prepareSession, onListening: { _ in signal.yield(); signal.finish() })
         let group = ServiceGroup(services: [server], logger: logger)
-        let run = Task { try await group.run() }
+        // The stream also ends when the run does, so a server that fails to start is not waited for.
+        let run = Task {
+            defer { signal.finish() }
+            try await group.run()
+        }
         // Wait for the socket (or for the server to fail starting).
         let started = await withTaskGroup(of: Bool.self) { waiters in
             waiters.addTask { for await _ in listening { return true }; return false }
@@ -49,6 +53,8 @@ struct TestServer {
         }
         guard started else {
             run.cancel()
+            await store.close()
+            if case .failure(let error) = await run.result { throw error }
             throw ClientError("server did not start listening")
         }
         return TestServer(server: server, service: service, group: group, run: run, directory: directory, store: store)
