@@ -18,6 +18,7 @@ struct ReplyCodeTests {
         let lead = try s.client("lead")
         let qa = try s.client("qa")
         let reader = try s.client("reader")
+        expectError(try lead.send("AUTH user=lead password=\(Scenario.password)"), 503, "bad-sequence")
         expectError(try lead.send("CASE SHOW C-999999"), 550, "not-found")
         expectError(try reader.send("CASE NOTE \(s.caseID) text=x"), 551, "forbidden")
         // 553 lists every missing item: the document and the signature.
