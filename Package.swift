@@ -46,6 +46,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // A blocking socket client for tests of the server; only test targets use it.
+        .target(name: "SocketTestSupport"),
         // A throwaway PostgreSQL server for tests; only test targets use it.
         .target(name: "PostgresTestSupport", dependencies: ["PostgresClient", "CLibPQ"]),
 
@@ -99,6 +101,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
+            "SocketTestSupport",
             "Daemon", "Storage", "ControlProtocol", "CaseEngine", "AuditLog", "Workflow", "PostgresTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -107,6 +110,7 @@ let package = Package(
         ]),
         // Runs the built atmpd binary as an operator would: migrate, user add, serve, signals.
         .testTarget(name: "atmpdTests", dependencies: [
+            "SocketTestSupport",
             "atmpd", "ControlProtocol", "PostgresTestSupport", "Storage", "AuditLog",
         ]),
         // A real atmpd process driven through its socket (see docs/protocol.md).

@@ -1,3 +1,4 @@
+import SocketTestSupport
 import Logging
 import ServiceLifecycle
 import Testing

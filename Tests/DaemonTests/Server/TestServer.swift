@@ -1,3 +1,4 @@
+import SocketTestSupport
 import AuditLog
 import Foundation
 import Logging

@@ -3,20 +3,20 @@ import Foundation
 import Glibc
 #endif
 
-struct ClientError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A plain blocking socket client, as a script or `nc` would be. Every read
 /// has a receive timeout, and blocking calls run on a thread of their own so
 /// they never hold one of Swift concurrency's few threads (nor GCD's, which
 /// are as few as the cores).
-final class TestClient: @unchecked Sendable {  // used by one test at a time
-    let fd: Int32
+public final class TestClient: @unchecked Sendable {  // used by one test at a time
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(unixSocket path: String, timeoutSeconds: Int = 10) throws {
+    public init(unixSocket path: String, timeoutSeconds: Int = 10) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError("socket failed") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -37,14 +37,14 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
     deinit { close(fd) }
 
     /// A small receive buffer, so that a client that never reads backs the server up quickly.
-    func shrinkReceiveBuffer() {
+    public func shrinkReceiveBuffer() {
         var size: Int32 = 4_096
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+    public func send(_ text: String) async throws { try await send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) async throws {
+    public func send(_ bytes: [UInt8]) async throws {
         let fd = self.fd
         try await Self.offload {
             var sent = 0
@@ -58,7 +58,7 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
     }
 
     /// The next line without CR LF; nil at end of stream. Throws on timeout.
-    func readLine() async throws -> String? {
+    public func readLine() async throws -> String? {
         while true {
             if let lf = buffer.firstIndex(of: 0x0A) {
                 var line = Array(buffer[..<lf])
@@ -84,7 +84,7 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
 
     /// A whole reply: lines up to and including the final one (`CODE SP …`).
     /// `650` event lines in between are skipped.
-    func readReply() async throws -> [String] {
+    public func readReply() async throws -> [String] {
         var lines: [String] = []
         while let line = try await readLine() {
             if line.hasPrefix("650 ") { continue }
@@ -96,12 +96,12 @@ final class TestClient: @unchecked Sendable {  // used by one test at a time
     }
 
     /// The final line of the next reply.
-    func readFinal() async throws -> String {
+    public func readFinal() async throws -> String {
         try await readReply().last!
     }
 
     /// Reads until end of stream (bounded by the timeout) and returns the lines read.
-    func readToEnd() async throws -> [String] {
+    public func readToEnd() async throws -> [String] {
         var lines: [String] = []
         while let line = try await readLine() { lines.append(line) }
         return lines
