@@ -13,57 +13,24 @@ import Workflow
 struct Walker {
     let template: Template
 
-    struct Step {
-        var from: String
-        var transition: Transition
-    }
+    typealias Step = RouteStep
 
     /// The shortest path (fewest transitions) from `initial` to a final state with `outcome`.
-    func path(to outcome: String) -> [Step]? {
-        var cameFrom: [String: Step] = [:]
-        var seen: Set<String> = [template.initial]
-        var queue = [template.initial]
-        var head = 0
-        while head < queue.count {
-            let name = queue[head]
-            head += 1
-            guard let state = template.state(name) else { continue }
-            if state.isFinal && state.outcome == outcome {
-                var steps: [Step] = []
-                var at = name
-                while let step = cameFrom[at] { steps.append(step); at = step.from }
-                return steps.reversed()
-            }
-            for transition in state.transitions where !seen.contains(transition.to) {
-                seen.insert(transition.to)
-                cameFrom[transition.to] = Step(from: name, transition: transition)
-                queue.append(transition.to)
-            }
-        }
-        return nil
-    }
+    func path(to outcome: String) -> [Step]? { template.route(toOutcome: outcome) }
 
     /// Attribute values that satisfy every `when` along `steps` (and every required attribute).
     func attributes(for steps: [Step], sourceLocation: SourceLocation = #_sourceLocation) -> [String: String] {
         var values: [String: String] = [:]
-        for spec in template.attributes {
-            var allowed = spec.values
-            for step in steps {
-                for condition in step.transition.when where condition.attribute == spec.name {
-                    allowed = (allowed ?? condition.values).filter(condition.values.contains)
-                }
+        for (name, allowed) in template.attributeValues(satisfying: steps) {
+            guard let allowed else {
+                values[name] = "walker \(name)"
+                continue
             }
-            let conditioned = steps.contains { $0.transition.when.contains { $0.attribute == spec.name } }
-            guard spec.required || conditioned else { continue }
-            if let allowed {
-                guard let first = allowed.first else {
-                    Issue.record("no value of \(spec.name) satisfies every condition on the path", sourceLocation: sourceLocation)
-                    continue
-                }
-                values[spec.name] = first
-            } else {
-                values[spec.name] = "walker \(spec.name)"
+            guard let first = allowed.first else {
+                Issue.record("no value of \(name) satisfies every condition on the path", sourceLocation: sourceLocation)
+                continue
             }
+            values[name] = first
         }
         return values
     }

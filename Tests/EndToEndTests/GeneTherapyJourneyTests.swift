@@ -110,45 +110,11 @@ struct GeneTherapyJourneyTests {
 struct JourneyPlanner {
     let template: Template
 
-    struct Step { var from: String; var transition: Transition }
+    func path(to outcome: String) -> [RouteStep]? { template.route(toOutcome: outcome) }
 
-    func path(to outcome: String) -> [Step]? {
-        var cameFrom: [String: Step] = [:]
-        var seen: Set<String> = [template.initial]
-        var queue = [template.initial]
-        var head = 0
-        while head < queue.count {
-            let name = queue[head]
-            head += 1
-            guard let state = template.state(name) else { continue }
-            if state.isFinal, state.outcome == outcome {
-                var steps: [Step] = []
-                var at = name
-                while let step = cameFrom[at] { steps.append(step); at = step.from }
-                return steps.reversed()
-            }
-            for transition in state.transitions where !seen.contains(transition.to) {
-                seen.insert(transition.to)
-                cameFrom[transition.to] = Step(from: name, transition: transition)
-                queue.append(transition.to)
-            }
+    func attributes(for steps: [RouteStep]) -> [String: String] {
+        template.attributeValues(satisfying: steps).reduce(into: [:]) { values, entry in
+            values[entry.key] = entry.value.map { $0.first ?? "" } ?? "Example \(entry.key)"
         }
-        return nil
-    }
-
-    func attributes(for steps: [Step]) -> [String: String] {
-        var values: [String: String] = [:]
-        for spec in template.attributes {
-            var allowed = spec.values
-            for step in steps {
-                for condition in step.transition.when where condition.attribute == spec.name {
-                    allowed = (allowed ?? condition.values).filter(condition.values.contains)
-                }
-            }
-            let conditioned = steps.contains { $0.transition.when.contains { $0.attribute == spec.name } }
-            guard spec.required || conditioned else { continue }
-            values[spec.name] = allowed?.first ?? "Example \(spec.name)"
-        }
-        return values
     }
 }
