@@ -46,7 +46,7 @@ extension CommandService {
         if case .sign = command {
             // 21 CFR 11.200: the password is given again for every signature.
             let stored = try await storeCall { () async throws(StoreError) in try await users.user(named: principal.name) }
-            guard let stored, PasswordHash.verify(password: request["password"] ?? "", against: stored.passwordHash) else {
+            guard let stored, await PasswordWork.verify(request["password"] ?? "", against: stored.passwordHash) else {
                 throw await authFailure(user: principal.name, reason: "wrong password when signing", session: &session)
             }
         }

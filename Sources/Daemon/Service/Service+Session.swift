@@ -28,10 +28,10 @@ extension CommandService {
         let stored = try await storeCall { () async throws(StoreError) in try await users.user(named: name) }
         guard let stored else {
             // Spend the same time as for a real user, so names cannot be probed by timing.
-            _ = PasswordHash.verify(password: password, against: decoyHash)
+            _ = await PasswordWork.verify(password, against: decoyHash)
             throw await authFailure(user: name, reason: "unknown user", session: &session)
         }
-        guard PasswordHash.verify(password: password, against: stored.passwordHash) else {
+        guard await PasswordWork.verify(password, against: stored.passwordHash) else {
             throw await authFailure(user: name, reason: "wrong password", session: &session)
         }
         guard !stored.disabled else {

@@ -13,7 +13,7 @@ extension CommandService {
         let roles = try Self.parseRoles(request["roles"] ?? "")
         let password = try Self.checkPassword(request["password"] ?? "")
         let user = StoredUser(name: name, roles: roles,
-                              passwordHash: PasswordHash.make(password: password, cost: configuration.passwordCost))
+                              passwordHash: await PasswordWork.make(password, cost: configuration.passwordCost))
         let actor = session.user ?? ""
         let event = try await storeCall { () async throws(StoreError) in
             try await store.addUser(user, by: actor, role: SystemRole.admin, at: clock.now())
@@ -46,7 +46,7 @@ extension CommandService {
 
     func changePassword(_ request: Request, _ session: Session) async throws(ServiceFailure) -> Outcome {
         let password = try Self.checkPassword(request["password"] ?? "")
-        let hash = PasswordHash.make(password: password, cost: configuration.passwordCost)
+        let hash = await PasswordWork.make(password, cost: configuration.passwordCost)
         return try await change(request.positional[0], UserChange(passwordHash: hash), what: "password", session)
     }
 
