@@ -116,11 +116,11 @@ let package = Package(
         // A real atmpd process driven through its socket (see docs/protocol.md).
         .testTarget(name: "EndToEndTests", dependencies: [
             "atmpd", "atmpctl", "ControlProtocol", "Workflow", "AuditLog", "PostgresClient", "SQLiteClient",
-            "PostgresTestSupport",
+            "PostgresTestSupport", "SocketTestSupport",
         ]),
         .testTarget(name: "ATMPClientTests", dependencies: ["ATMPClient", "ControlProtocol", "AuditLog", "FakeControlServer"]),
         // Runs the built atmpctl binary as a user would.
-        .testTarget(name: "atmpctlTests", dependencies: ["atmpctl", "AuditLog", "ControlProtocol", "FakeControlServer"]),
+        .testTarget(name: "atmpctlTests", dependencies: ["SocketTestSupport", "atmpctl", "AuditLog", "ControlProtocol", "FakeControlServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,27 +1,12 @@
 import Foundation
+import SocketTestSupport
 import PostgresTestSupport
 import Testing
 
 /// A real `atmpd` process on a temporary socket, as a user would run it.
 final class DaemonProcess {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var binary: URL {
-        get throws {
-            var candidates: [URL] = []
-            if let first = CommandLine.arguments.first {
-                candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("atmpd"))
-            }
-            candidates.append(Bundle.main.bundleURL.appendingPathComponent("atmpd"))
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("atmpd"))
-            candidates.append(packageRoot.appendingPathComponent(".build/debug/atmpd"))
-            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw ClientError("atmpd binary not found; looked in \(candidates.map(\.path))")
-            }
-            return found
-        }
-    }
+    static let packageRoot = BuiltProducts.packageRoot
+    static var binary: URL { get throws { try BuiltProducts.executable("atmpd") } }
 
     /// Where the daemon keeps its socket (and, for SQLite, its database).
     let directory: URL

@@ -1,4 +1,5 @@
 import Foundation
+import SocketTestSupport
 import Testing
 
 /// The result of running the built `atmpctl` binary.
@@ -9,26 +10,8 @@ struct Run {
 }
 
 enum Binary {
-    /// The package root, from this file's place in Tests/atmpctlTests.
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    /// `atmpctl` beside the test bundle (SwiftPM builds it first, as a dependency of this test target).
-    static var atmpctl: URL {
-        get throws {
-            var candidates: [URL] = []
-            if let first = CommandLine.arguments.first {
-                candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("atmpctl"))
-            }
-            candidates.append(Bundle.main.bundleURL.appendingPathComponent("atmpctl"))
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("atmpctl"))
-            candidates.append(packageRoot.appendingPathComponent(".build/debug/atmpctl"))
-            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw RunError("atmpctl binary not found; looked in \(candidates.map(\.path))")
-            }
-            return found
-        }
-    }
+    static let packageRoot = BuiltProducts.packageRoot
+    static var atmpctl: URL { get throws { try BuiltProducts.executable("atmpctl") } }
 }
 
 struct RunError: Error, CustomStringConvertible {

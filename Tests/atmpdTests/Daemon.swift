@@ -8,27 +8,10 @@ struct RunError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The built `atmpd` binary, beside the test bundle (SwiftPM builds it first:
-/// it is a dependency of this test target).
+/// The built `atmpd` binary and the package root.
 enum Binary {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var atmpd: URL {
-        get throws {
-            var candidates: [URL] = []
-            if let first = CommandLine.arguments.first {
-                candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("atmpd"))
-            }
-            candidates.append(Bundle.main.bundleURL.appendingPathComponent("atmpd"))
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("atmpd"))
-            candidates.append(packageRoot.appendingPathComponent(".build/debug/atmpd"))
-            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw RunError("atmpd binary not found; looked in \(candidates.map(\.path))")
-            }
-            return found
-        }
-    }
+    static let packageRoot = BuiltProducts.packageRoot
+    static var atmpd: URL { get throws { try BuiltProducts.executable("atmpd") } }
 }
 
 /// A fresh temporary directory with a short path (Unix socket paths are limited to ~100 bytes).
