@@ -111,6 +111,9 @@ extension SQLStore {
         guard first.chain == c.id, first.seq == write.expectedVersion + 1, last.seq == c.version, last.hash == c.head
         else { throw StoreError(.failure, "events and projection of \(c.id) do not line up") }
         guard let number = Self.caseNumber(c.id) else { throw StoreError(.failure, "\(c.id) is not a case id") }
+        if let groupCommit {
+            return try await groupCommit.commit(PendingCommit(write: write, number: number))
+        }
         let dialect = self.dialect
         try await pool.withConnection { connection in
             if dialect == .postgres {

@@ -10,10 +10,24 @@ public final class SQLStore: Store {
     let dialect: Dialect
     let logger: Logger
 
-    init(pool: ConnectionPool, dialect: Dialect, logger: Logger) {
+    /// PostgreSQL only: gathers concurrent case changes into shared transactions.
+    let groupCommit: GroupCommit<PendingCommit>?
+
+    init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, maxBatch: Int = 128) {
         self.pool = pool
         self.dialect = dialect
         self.logger = logger
+        if dialect == .postgres && commitLanes > 0 {
+            groupCommit = GroupCommit(lanes: commitLanes, maxBatch: maxBatch) { [pool] batch in
+                do throws(StoreError) {
+                    return try await pool.withConnection { connection in Self.commitBatch(batch, on: connection) }
+                } catch {
+                    return batch.map { _ in .failure(error) }
+                }
+            }
+        } else {
+            groupCommit = nil
+        }
     }
 
     public func close() async { await pool.close() }

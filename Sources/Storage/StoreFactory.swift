@@ -6,8 +6,12 @@ import SQLiteClient
 public enum PostgresStore {
     /// Connects lazily (the first piece of work opens the first connection)
     /// after checking once that the server is reachable.
+    ///
+    /// `commitLanes`: how many group-commit batches may run at once (see
+    /// `GroupCommit`); nil takes half the pool, 0 commits every change on its own.
     public static func open(
-        connectionString: String, poolSize: Int = 8, logger: Logger = Logger(label: "atmp.store.postgres")
+        connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil,
+        logger: Logger = Logger(label: "atmp.store.postgres")
     ) async throws(StoreError) -> SQLStore {
         let pool = ConnectionPool(
             size: poolSize,
@@ -25,7 +29,8 @@ public enum PostgresStore {
                 guard let pg = connection as? PostgresSQLConnection else { return true }
                 return (try? pg.connection.notifications()) != nil
             })
-        let store = SQLStore(pool: pool, dialect: .postgres, logger: logger)
+        let lanes = min(poolSize, max(0, commitLanes ?? (poolSize + 1) / 2))
+        let store = SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes)
         try await store.ping()
         return store
     }
@@ -55,14 +60,15 @@ public enum SQLiteStore {
 
 extension SQLStore {
     /// Opens the store a `DatabaseLocation` names.
-    public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, logger: Logger) async throws(StoreError)
-        -> SQLStore
+    public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil,
+                            logger: Logger) async throws(StoreError) -> SQLStore
     {
         switch location {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, poolSize: poolSize ?? 4, logger: logger)
         case .postgres(let connectionString):
-            return try await PostgresStore.open(connectionString: connectionString, poolSize: poolSize ?? 8, logger: logger)
+            return try await PostgresStore.open(
+                connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes, logger: logger)
         }
     }
 

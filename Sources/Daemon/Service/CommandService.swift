@@ -21,6 +21,9 @@ public struct ServiceConfiguration: Sendable {
     /// How long a user looked up for the per-command re-check is trusted;
     /// changes made through another `atmpd` instance show after at most this.
     public var userCacheTTL: Duration = .seconds(2)
+    /// Cases whose latest projection is kept in memory for the change path
+    /// (see `CaseCache`); 0 turns the cache off.
+    public var caseCacheCapacity: Int = 100_000
 
     public init() {}
 }
@@ -57,6 +60,7 @@ public final class CommandService: Sendable {
 
     let users: UserDirectory
     let templates: TemplateCache
+    let caseCache: CaseCache
     /// Verified against when AUTH names an unknown user, so that a wrong name
     /// costs as much time as a wrong password and names cannot be probed.
     let decoyHash: String
@@ -70,6 +74,7 @@ public final class CommandService: Sendable {
         self.logger = logger
         self.users = UserDirectory(store: store, ttl: configuration.userCacheTTL)
         self.templates = TemplateCache(store: store)
+        self.caseCache = CaseCache(capacity: configuration.caseCacheCapacity)
         self.decoyHash = PasswordHash.make(password: "decoy", cost: configuration.passwordCost)
     }
 

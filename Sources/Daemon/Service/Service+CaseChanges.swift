@@ -51,7 +51,11 @@ extension CommandService {
             }
         }
         return try await performChange(request, principal: principal, mayRetry: expect == nil) { () async throws(ServiceFailure) in
-            let stored = try await storeCall { () async throws(StoreError) in try await store.loadCase(id: id) }
+            var stored = try await currentCase(id)
+            if let expect, let cached = stored, cached.case.version != expect {
+                // The cache may lag behind another instance: ask the store before refusing.
+                stored = try await loadAndCache(id)
+            }
             guard let stored else { throw .notFound("no case \(id)") }
             let entry = try await templateEntry(stored.case.template, version: stored.case.templateVersion)
             guard Authorization.mayChange(entry.template, principal) else {
@@ -66,6 +70,18 @@ extension CommandService {
             }
             return try decideAndSeal(command, on: stored.case, caseID: id, template: entry.template, principal: principal)
         }
+    }
+
+    /// The case as last committed through this instance, or as the store has it.
+    func currentCase(_ id: String) async throws(ServiceFailure) -> StoredCase? {
+        if let cached = caseCache.get(id) { return cached }
+        return try await loadAndCache(id)
+    }
+
+    func loadAndCache(_ id: String) async throws(ServiceFailure) -> StoredCase? {
+        let stored = try await storeCall { () async throws(StoreError) in try await store.loadCase(id: id) }
+        if let stored { caseCache.put(stored) }
+        return stored
     }
 
     /// The engine's command for a change request (arguments already shape-checked).
@@ -141,7 +157,7 @@ extension CommandService {
         async throws(ServiceFailure) -> Outcome
     {
         let key = request["idem"]
-        let digest = Idempotency.digest(request)
+        let digest = key == nil ? "" : Idempotency.digest(request)
         var attempt = 0
         while true {
             attempt += 1
@@ -158,12 +174,19 @@ extension CommandService {
             do throws(StoreError) {
                 try await store.commit(prepared.write)
             } catch let error where error.code == .conflict {
+                // Decided on a version that is no longer current: whatever is
+                // cached for the case is stale, so the retry reads the store.
+                caseCache.remove(prepared.after.id)
                 // A keyed request may have lost the race to its own twin: the loop replays it.
                 if attempt == 1 && (mayRetry || key != nil) { continue }
                 throw ServiceFailure(.versionConflict("case \(prepared.after.id) changed meanwhile; re-read and retry"))
             } catch {
+                // Perhaps written, perhaps not (the connection may have died
+                // after the commit): only the store can tell.
+                caseCache.remove(prepared.after.id)
                 throw storeFailure(error)
             }
+            caseCache.put(prepared.write.stored)
             publish(prepared.events, template: prepared.after.template, state: prepared.after.state)
             logger.info("case changed", metadata: [
                 "user": "\(principal.name)", "command": "\(request.command)", "case": "\(prepared.after.id)",

@@ -21,11 +21,13 @@ extension CommandService {
                 guard !events.isEmpty else { continue }
                 let prepared = Self.seal(events, onto: current, caseID: current.id, template: entry.template)
                 try await store.commit(prepared.write)
+                caseCache.put(prepared.write.stored)
                 publish(prepared.events, template: current.template, state: prepared.after.state)
                 raised += prepared.events.count
                 logger.info("case overdue", metadata: ["case": "\(current.id)", "events": "\(prepared.events.count)",
                                                        "version": "\(prepared.after.version)"])
             } catch let error where error.code == .conflict {
+                caseCache.remove(current.id)
                 // Changed meanwhile: the change recomputed the schedule; the next tick looks again.
                 continue
             } catch {

@@ -30,7 +30,20 @@ struct ServiceFixture: Sendable {
     let hub: EventHub
     /// Set when made with `interposed: true`: failures can be injected in front of the store.
     let interposed: InterposedStore?
+    let location: DatabaseLocation
     static let password = "correct horse"
+
+    /// Another service on the same database, with a store and caches of its
+    /// own: a second atmpd instance.
+    func secondInstance() async throws -> CommandService {
+        var logger = Logger(label: "atmp.test.service.second")
+        logger.logLevel = .critical
+        let store = try await SQLStore.open(location, logger: logger)
+        var configuration = ServiceConfiguration()
+        configuration.passwordCost = .testOnly
+        return CommandService(store: store, configuration: configuration, hub: EventHub(), clock: clock.wallClock,
+                              logger: logger)
+    }
 
     static func make(_ backend: Backend = .sqlite, interposed: Bool = false, configure: (inout ServiceConfiguration) -> Void = { _ in })
         async throws -> ServiceFixture
@@ -56,7 +69,8 @@ struct ServiceFixture: Sendable {
         let interposer = interposed ? InterposedStore(store) : nil
         let service = CommandService(store: interposer ?? store, configuration: configuration, hub: hub, clock: clock.wallClock,
                                      logger: logger)
-        let fixture = ServiceFixture(service: service, store: store, clock: clock, hub: hub, interposed: interposer)
+        let fixture = ServiceFixture(service: service, store: store, clock: clock, hub: hub, interposed: interposer,
+                                     location: location)
         try await fixture.addUser("root", roles: ["admin"])
         return fixture
     }

@@ -1,0 +1,88 @@
+import AuditLog
+import CaseEngine
+import ControlProtocol
+import Storage
+import Testing
+@testable import Daemon
+
+@Suite("Case cache")
+struct CaseCacheTests {
+    func stored(_ id: String, version: Int64) -> StoredCase {
+        let at = Timestamp(seconds: 1_900_000_000)
+        return StoredCase(
+            case: Case(id: id, template: "t", templateVersion: 1, title: id, state: "s", stage: "w", attributes: [:],
+                       version: version, head: AuditEvent.genesisPrev, opened: at, entered: at, enteredSeq: 1,
+                       updated: at),
+            overdueAt: nil, alarmAt: nil)
+    }
+
+    @Test func holdsAtMostItsCapacityAndEvictsTheOldestFirst() {
+        let cache = CaseCache(capacity: 3)
+        for n in 1...5 { cache.put(stored("C-\(n)", version: 1)) }
+        #expect(cache.count == 3)
+        #expect(cache.get("C-1") == nil && cache.get("C-2") == nil)
+        #expect(cache.get("C-5")?.case.version == 1)
+    }
+
+    @Test func anOlderVersionNeverReplacesANewerOne() {
+        let cache = CaseCache(capacity: 10)
+        cache.put(stored("C-1", version: 4))
+        cache.put(stored("C-1", version: 3))
+        #expect(cache.get("C-1")?.case.version == 4)
+        cache.put(stored("C-1", version: 5))
+        #expect(cache.get("C-1")?.case.version == 5)
+        cache.remove("C-1")
+        #expect(cache.get("C-1") == nil)
+    }
+
+    @Test func capacityZeroCachesNothing() {
+        let cache = CaseCache(capacity: 0)
+        cache.put(stored("C-1", version: 1))
+        #expect(cache.get("C-1") == nil && cache.count == 0)
+    }
+
+    /// Removing and caching the same cases again and again keeps the cache
+    /// within its capacity and still finds the latest entries.
+    @Test func churnStaysBounded() {
+        let cache = CaseCache(capacity: 4)
+        for round in 1...5_000 {
+            let id = "C-\(round % 6)"
+            cache.remove(id)
+            cache.put(stored(id, version: Int64(round)))
+            #expect(cache.count <= 4)
+        }
+        #expect(cache.get("C-2")?.case.version == 5_000)  // 5000 % 6 == 2
+    }
+
+    /// Two atmpd instances on one database: each caches what it committed, so
+    /// each decides on a stale case once the other has changed it. The stale
+    /// decision loses at commit, is decided again on the store's case, and lands.
+    @Test func aSecondInstanceChangingACaseMakesTheCacheStaleButNothingWrong() async throws {
+        let f = try await ServiceFixture.make(.postgres)
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        let second = try await f.secondInstance()
+        defer { Task { await f.store.close() } }
+        let id = try await f.openTrialCase()            // cached by the first instance at version 1
+
+        var other = f.session("alice")
+        let noted = await second.handle(try RequestParser().parse("CASE NOTE \(id) text=elsewhere")!, data: nil, session: &other)
+        #expect(noted.code == .ok)                       // version 2, unknown to the first instance's cache
+
+        #expect(try await f.run("CASE NOTE \(id) text=here", as: "alice").code == .ok)
+        #expect(try await f.store.loadCase(id: id)?.case.version == 3)
+
+        // expect= names the store's version, not the stale cached one: accepted.
+        let again = await second.handle(try RequestParser().parse("CASE NOTE \(id) text=x expect=3")!, data: nil,
+                                        session: &other)
+        #expect(again.code == .ok, "\(again.reply)")
+        #expect(try await f.run("CASE NOTE \(id) text=y expect=4", as: "alice").code == .ok)
+        // And a truly outdated expect= is still refused.
+        #expect(try await f.run("CASE NOTE \(id) text=z expect=4", as: "alice").code == .versionConflict)
+
+        let trail = try await f.store.trail(chain: id, from: 1, limit: 100)
+        #expect(trail.map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(try await f.run("AUDIT VERIFY \(id)", as: "root").code == .ok)
+        await second.store.close()
+    }
+}

@@ -1,0 +1,166 @@
+import AuditLog
+import CaseEngine
+import Testing
+@testable import Storage
+
+/// The batch statement on a real PostgreSQL: several changes in one
+/// statement, each still conflict-checked on its own.
+@Suite("Group commit on PostgreSQL")
+struct GroupCommitSQLTests {
+    let t0 = Timestamp(seconds: 1_800_000_000)
+
+    func opened(_ db: TestDatabase) async throws -> CaseBuilder {
+        let builder = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
+        try await db.store.commit(builder.write(since: 0))
+        return builder
+    }
+
+    func pending(_ write: CaseWrite) -> SQLStore.PendingCommit {
+        SQLStore.PendingCommit(write: write, number: SQLStore.caseNumber(write.stored.case.id)!)
+    }
+
+    func runBatch(_ db: TestDatabase, _ batch: [SQLStore.PendingCommit]) async throws -> [Result<Void, StoreError>] {
+        try await db.store.pool.withConnection { connection in SQLStore.commitBatch(batch, on: connection) }
+    }
+
+    @Test func opensAndAdvancesCommitTogetherAndAStaleOneConflictsAlone() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var a = try await opened(db)
+        var b = try await opened(db)
+        var stale = try await opened(db)
+        stale.append(at: t0.adding(seconds: 1))
+        try await db.store.commit(stale.write(since: 1))  // now at version 2
+        var staleCopy = CaseBuilder(continuing: stale.current)
+        staleCopy.current.version = 1                       // decided on version 1
+        staleCopy.append(at: t0.adding(seconds: 2))
+        a.append(at: t0.adding(seconds: 1))
+        a.append(at: t0.adding(seconds: 2))
+        b.append(at: t0.adding(seconds: 1))
+        let fresh = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
+
+        let outcomes = try await runBatch(db, [
+            pending(a.write(since: 1)), pending(staleCopy.write(since: 1)), pending(fresh.write(since: 0)),
+            pending(b.write(since: 1)),
+        ])
+        #expect((try? outcomes[0].get()) != nil)
+        #expect(throws: StoreError.self) { try outcomes[1].get() }
+        if case .failure(let error) = outcomes[1] { #expect(error.code == .conflict) }
+        #expect((try? outcomes[2].get()) != nil)
+        #expect((try? outcomes[3].get()) != nil)
+
+        #expect(try await db.store.loadCase(id: a.current.id)?.case.version == 3)
+        #expect(try await db.store.loadCase(id: b.current.id)?.case.version == 2)
+        #expect(try await db.store.loadCase(id: stale.current.id)?.case.version == 2)
+        #expect(try await db.store.loadCase(id: fresh.current.id)?.case == fresh.current)
+        #expect(try await db.store.trail(chain: stale.current.id, from: 1, limit: 10).count == 2)
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// The shared statement itself (no fallback): it reports exactly the
+    /// changes whose guard held, with their event counts.
+    @Test func theSharedStatementReportsWhatItWrote() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var a = try await opened(db)
+        var stale = try await opened(db)
+        stale.current.version = 5
+        stale.append(at: t0.adding(seconds: 1))
+        a.append(at: t0.adding(seconds: 1))
+        a.append(at: t0.adding(seconds: 2))
+        let fresh = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
+        let batch = [pending(a.write(since: 1)), pending(stale.write(since: 5)), pending(fresh.write(since: 0))]
+        let written = try await db.store.pool.withConnection { connection in
+            try SQLStore.commitTogether(batch, on: connection)
+        }
+        #expect(written == [a.current.id: 2, fresh.current.id: 1])
+        #expect(try await db.store.loadCase(id: stale.current.id)?.case.version == 1)
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// Two changes to one case in one batch: the first wins, the second was
+    /// decided on the same version and conflicts.
+    @Test func twoChangesToOneCaseInOneBatchCannotBothWin() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        let base = try await opened(db)
+        var first = base, second = base
+        first.append(at: t0.adding(seconds: 1), data: ["text": "first"])
+        second.append(at: t0.adding(seconds: 1), data: ["text": "second"])
+        let other = try await opened(db)
+        var third = other
+        third.append(at: t0.adding(seconds: 1))
+        let outcomes = try await runBatch(db, [
+            pending(first.write(since: 1)), pending(second.write(since: 1)), pending(third.write(since: 1)),
+        ])
+        #expect((try? outcomes[0].get()) != nil)
+        if case .failure(let error) = outcomes[1] { #expect(error.code == .conflict) } else { Issue.record("second won too") }
+        #expect((try? outcomes[2].get()) != nil)
+        let trail = try await db.store.trail(chain: base.current.id, from: 1, limit: 10)
+        #expect(trail.map(\.hash) == first.events.map(\.hash))
+    }
+
+    /// An idempotency key already stored aborts the shared statement; the
+    /// batch is then committed change by change, and only the clashing one fails.
+    @Test func aClashingIdempotencyKeyFailsOnlyItsOwnChange() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        let record = { (key: String) in
+            IdempotencyRecord(user: "alice", key: key, digest: "d", reply: "250 ok", expires: t0.adding(seconds: 3_600))
+        }
+        var used = try await opened(db)
+        used.append(at: t0.adding(seconds: 1))
+        try await db.store.commit(used.write(since: 1, idempotency: record("k1")))
+        var a = try await opened(db)
+        var b = try await opened(db)
+        a.append(at: t0.adding(seconds: 1))
+        b.append(at: t0.adding(seconds: 1))
+        let outcomes = try await runBatch(db, [
+            pending(a.write(since: 1, idempotency: record("k1"))), pending(b.write(since: 1, idempotency: record("k2"))),
+        ])
+        if case .failure(let error) = outcomes[0] { #expect(error.code == .conflict) } else { Issue.record("k1 reused") }
+        #expect((try? outcomes[1].get()) != nil)
+        #expect(try await db.store.loadCase(id: a.current.id)?.case.version == 1)
+        #expect(try await db.store.loadCase(id: b.current.id)?.case.version == 2)
+        #expect(try await db.store.idempotency(user: "alice", key: "k2", now: t0) != nil)
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// Many writers on their own cases through the store: batches form by
+    /// themselves, and every change lands exactly once.
+    @Test func concurrentWritersThroughTheStoreShareBatches() async throws {
+        let db = try await TestDatabase.make(.postgres, poolSize: 2)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        let writers = 24, changesEach = 15
+        var cases: [CaseBuilder] = []
+        for _ in 0..<writers { cases.append(try await opened(db)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for start in cases {
+                group.addTask {
+                    var builder = start
+                    for n in 1...changesEach {
+                        builder.append(at: t0.adding(seconds: Int64(n)))
+                        try await db.store.commit(builder.write(since: builder.current.version - 1))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = try #require(db.store.groupCommit).statistics
+        #expect(statistics.items == Int64(writers * (changesEach + 1)))
+        #expect(statistics.largest > 1)
+        for builder in cases {
+            #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == Int64(1 + changesEach))
+        }
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact && report.events == Int64(writers * (changesEach + 1) + 1), "\(report)")
+    }
+}
