@@ -36,6 +36,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between overdue checks (default 5). [env: ATMP_TICK]")
     var tick: Int?
 
+    @Option(help: "Database connections (default 8 for PostgreSQL, 4 for SQLite). [env: ATMP_POOL_SIZE]")
+    var poolSize: Int?
+
+    @Option(help: "PostgreSQL group-commit batches running at once; 0 commits every change alone (default: half the pool). [env: ATMP_COMMIT_LANES]")
+    var commitLanes: Int?
+
+    @Option(help: "Cases kept in memory for the change path; 0 turns the cache off (default 100000). [env: ATMP_CASE_CACHE]")
+    var caseCache: Int?
+
     func run() async throws {
         let settings = try Settings(configPath: common.config)
         var server = ServerConfiguration()
@@ -62,6 +71,11 @@ struct Serve: AsyncParsableCommand {
         if let bytes = try settings.integer("max-line", flag: maxLine, range: 256...(1 << 24)) {
             server.maxLineBytes = bytes
         }
+        let poolSize = try settings.integer("pool-size", flag: self.poolSize, range: 1...1_000)
+        let commitLanes = try settings.integer("commit-lanes", flag: self.commitLanes, range: 0...1_000)
+        if let cases = try settings.integer("case-cache", flag: caseCache, range: 0...100_000_000) {
+            service.caseCacheCapacity = cases
+        }
         let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
         let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
         server.peerAuthentication = peerAuthentication
@@ -72,7 +86,7 @@ struct Serve: AsyncParsableCommand {
         let location = try common.databaseLocation(settings)
         let logger = try common.bootstrapLogging(settings)
 
-        let store = try await openStore(location, logger: logger)
+        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
         for migration in try await migrate(store) {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
