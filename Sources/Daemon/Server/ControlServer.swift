@@ -118,7 +118,9 @@ public final class ControlServer: Service, Sendable {
             do {
                 try await listener.executeThenClose { inbound in
                     for try await channel in inbound {
-                        connections.addTask { await self.serve(channel, isUnix: isUnix) }
+                        // The connection's task runs on its channel's event loop (see EventLoopTaskExecutor).
+                        let executor = EventLoopTaskExecutor(channel.channel.eventLoop)
+                        connections.addTask(executorPreference: executor) { await self.serve(channel, isUnix: isUnix) }
                     }
                 }
             } catch {
