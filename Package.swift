@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The core benchmark (not a test): swift run -c release atmp-bench
-        .executableTarget(name: "atmp-bench", dependencies: ["Workflow", "AuditLog", "CaseEngine"]),
+        .executableTarget(name: "atmp-bench", dependencies: ["Workflow", "AuditLog", "CaseEngine", "ControlProtocol"]),
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),

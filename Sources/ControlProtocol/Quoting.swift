@@ -5,7 +5,13 @@ public enum Quoting {
     /// `=` (a bare positional value with `=` would read as `key=value`), or any
     /// control character. Everything else, unicode included, goes bare.
     public static func needsQuotes(_ value: String) -> Bool {
-        let utf8 = value.utf8
+        // A native string's bytes are contiguous; scanning them directly is
+        // several times cheaper than iterating the UTF-8 view.
+        if let answer = value.utf8.withContiguousStorageIfAvailable({ needsQuotes($0) }) { return answer }
+        return needsQuotes(value.utf8)
+    }
+
+    private static func needsQuotes(_ utf8: some Collection<UInt8>) -> Bool {
         if utf8.isEmpty { return true }
         for b in utf8 {
             switch b {
@@ -30,16 +36,35 @@ public enum Quoting {
             return
         }
         out.append(ASCII.quote)
-        for b in value.utf8 {
-            switch b {
-            case ASCII.quote: out.append(ASCII.backslash); out.append(ASCII.quote)
-            case ASCII.backslash: out.append(ASCII.backslash); out.append(ASCII.backslash)
-            case ASCII.lf: out.append(ASCII.backslash); out.append(UInt8(ascii: "n"))
-            case ASCII.cr: out.append(ASCII.backslash); out.append(UInt8(ascii: "r"))
-            case ASCII.tab: out.append(ASCII.backslash); out.append(UInt8(ascii: "t"))
-            default: out.append(b)
-            }
+        let copied: Void? = value.utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &out) }
+        if copied == nil {
+            for b in value.utf8 { appendEscaped(CollectionOfOne(b), to: &out) }
         }
         out.append(ASCII.quote)
+    }
+
+    /// Appends `bytes` with the five escapes, copying the runs between them whole.
+    private static func appendEscaped(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        var run = bytes.startIndex
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let escape: UInt8
+            switch bytes[i] {
+            case ASCII.quote: escape = ASCII.quote
+            case ASCII.backslash: escape = ASCII.backslash
+            case ASCII.lf: escape = UInt8(ascii: "n")
+            case ASCII.cr: escape = UInt8(ascii: "r")
+            case ASCII.tab: escape = UInt8(ascii: "t")
+            default:
+                bytes.formIndex(after: &i)
+                continue
+            }
+            out.append(contentsOf: bytes[run..<i])
+            out.append(ASCII.backslash)
+            out.append(escape)
+            bytes.formIndex(after: &i)
+            run = i
+        }
+        out.append(contentsOf: bytes[run...])
     }
 }

@@ -11,15 +11,14 @@ public enum ReplyEncoder {
 
     /// Appends `reply` to `out` (the daemon reuses one buffer per connection).
     public static func append(_ reply: Reply, to out: inout [UInt8]) {
-        let code = codeBytes(reply.code)
         for record in reply.records {
-            out.append(contentsOf: code)
+            appendCode(reply.code, to: &out)
             out.append(record.data == nil ? ASCII.minus : ASCII.plus)
             append(record, to: &out)
             out.append(contentsOf: ASCII.crlf)
             if let data = record.data { DataBlock.append(data, to: &out) }
         }
-        out.append(contentsOf: code)
+        appendCode(reply.code, to: &out)
         out.append(ASCII.space)
         switch reply.final {
         case .success(let record):
@@ -52,9 +51,13 @@ public enum ReplyEncoder {
         }
     }
 
-    private static func codeBytes(_ code: ReplyCode) -> [UInt8] {
-        precondition((100...999).contains(code.rawValue), "reply codes have three digits")
-        return Array(String(code.rawValue).utf8)
+    /// The three digits, written directly (no string or array per line).
+    private static func appendCode(_ code: ReplyCode, to out: inout [UInt8]) {
+        let value = code.rawValue
+        precondition((100...999).contains(value), "reply codes have three digits")
+        out.append(ASCII.zero &+ UInt8(truncatingIfNeeded: value / 100))
+        out.append(ASCII.zero &+ UInt8(truncatingIfNeeded: value / 10 % 10))
+        out.append(ASCII.zero &+ UInt8(truncatingIfNeeded: value % 10))
     }
 
     /// Human text goes unquoted to the end of the line, so control characters

@@ -35,7 +35,11 @@ public struct RequestParser: Sendable {
         }
 
         var tokens = Tokenizer(line[start...])
-        var verb = [try commandWord(tokens.next())]
+        // Arrays get their usual capacity up front: growing them one append at
+        // a time cost three reallocations on a typical line.
+        var verb: [String] = []
+        verb.reserveCapacity(2)
+        verb.append(try commandWord(tokens.next()))
         if groupedVerbs.contains(verb[0]) {
             guard let second = try tokens.next(), second.key == nil else {
                 throw .unknownCommand("\(verb[0]) needs a subcommand")
@@ -49,11 +53,13 @@ public struct RequestParser: Sendable {
         while let token = try tokens.next() {
             if let key = token.key {
                 if keyed.contains(where: { $0.key == key }) { throw .badArgument("\(key) given twice") }
+                if keyed.isEmpty { keyed.reserveCapacity(6) }
                 keyed.append(Field(key, token.value))
             } else {
                 guard keyed.isEmpty else {
                     throw .badArgument("positional argument '\(token.value)' after key=value arguments")
                 }
+                if positional.isEmpty { positional.reserveCapacity(2) }
                 positional.append(token.value)
             }
         }

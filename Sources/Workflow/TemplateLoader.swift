@@ -41,8 +41,19 @@ public enum TemplateLoader {
     }
 
     public static func analyze(yaml: String, file: String) -> TemplateAnalysis {
+        switch compose(yaml: yaml, file: file) {
+        case .failed(let analysis): return analysis
+        case .composed(let composed): return validate(composed)
+        }
+    }
+
+    /// Stages 1–2 alone: the limits on the text and YAML composition. A
+    /// failure is the finished analysis (errors only, no template). Public so
+    /// that `atmp-bench` can time composition and validation apart;
+    /// `analyze` is exactly `compose` then `validate`.
+    public static func compose(yaml: String, file: String) -> TemplateComposition {
         var sink = DiagnosticSink(file: file)
-        func failed() -> TemplateAnalysis { TemplateAnalysis(template: nil, diagnostics: sink.sorted) }
+        func failed() -> TemplateComposition { .failed(TemplateAnalysis(template: nil, diagnostics: sink.sorted)) }
 
         let size = yaml.utf8.count
         if size > TemplateLimits.maxBodyBytes {
@@ -53,29 +64,34 @@ public enum TemplateLoader {
             sink.error(finding.position, finding.message)
             return failed()
         }
-
-        let root: YAMLNode
         do {
             guard let node = try YAMLComposer.compose(yaml) else {
                 sink.error(.start, "the template is empty")
                 return failed()
             }
-            root = node
+            return .composed(ComposedTemplate(root: node, file: file))
         } catch {
             for problem in error.problems { sink.error(problem.at, problem.message) }
             return failed()
         }
+    }
 
-        var decoder = TemplateDecoder(file: file)
+    /// Stages 3–5: shape, meaning, and the `Template` when there is no error.
+    /// Reads the composed tree without changing it, so one tree can be
+    /// validated any number of times.
+    public static func validate(_ composed: ComposedTemplate) -> TemplateAnalysis {
+        var decoder = TemplateDecoder(file: composed.file)
         let draft: TemplateDraft
         do {
-            draft = try decoder.decode(root)
+            draft = try decoder.decode(composed.root)
         } catch let exhausted as NodeReader.NodeBudgetExhausted {
+            var sink = DiagnosticSink(file: composed.file)
             sink.error(exhausted.at, "the template has more than \(TemplateLimits.maxNodes) YAML nodes")
-            return failed()
+            return TemplateAnalysis(template: nil, diagnostics: sink.sorted)
         } catch {
+            var sink = DiagnosticSink(file: composed.file)
             sink.error(.start, "cannot read the template: \(error)")
-            return failed()
+            return TemplateAnalysis(template: nil, diagnostics: sink.sorted)
         }
 
         var checker = TemplateChecker(draft: draft, sink: decoder.reader.sink)
@@ -93,4 +109,19 @@ public enum TemplateLoader {
     private static func tooLarge(_ size: Int) -> String {
         "the template is \(size) bytes; the limit is \(TemplateLimits.maxBodyBytes) bytes (1 MiB)"
     }
+}
+
+/// What `TemplateLoader.compose` produced: a tree to validate, or the
+/// analysis of a text that failed before validation.
+public enum TemplateComposition: Sendable {
+    case composed(ComposedTemplate)
+    case failed(TemplateAnalysis)
+}
+
+/// A template's YAML composed into a node tree, not yet read or checked: what
+/// `TemplateLoader.compose` hands to `TemplateLoader.validate`. Opaque: the
+/// node tree is the loader's business.
+public struct ComposedTemplate: Sendable {
+    let root: YAMLNode
+    let file: String
 }

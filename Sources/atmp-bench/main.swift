@@ -1,50 +1,85 @@
-import AuditLog
-import CaseEngine
 import Foundation
-import Workflow
 
-// The core benchmark: how fast the pure core decides, evolves and hashes, and
-// how long templates take to load and validate. Run it in release mode:
+// The core micro-benchmarks: how fast the pure core decides, evolves and
+// hashes, how long templates take to compose and validate, and how fast the
+// control protocol's lines are parsed. Run it in release mode:
 //
-//     swift run -c release atmp-bench [--events N] [--workflows DIR] [--states N]
-//                                     [--only engine|templates] [--no-phases] [--json]
+//     swift run -c release atmp-bench [--only PART[,PART…]] [sizes…] [--json]
+//     swift run atmp-bench --smoke      # every part once, tiny sizes (CI)
 //
 // It measures; it asserts nothing. Figures go in docs/benchmarks.md.
 
+enum Part: String, CaseIterable {
+    case engine, templates, validator, parser, canonical
+}
+
 struct Options {
+    var parts = Set(Part.allCases)
     var events = 1_000_000
+    var phases = true
     var workflows = "Workflows"
     var generatedStates = 5_000
-    var engine = true
-    var templates = true
-    var phases = true
+    /// Runs per template (median); nil: 21 for shipped templates, 11 for the generated one.
+    var runs: Int?
+    var lines = 1_000_000
+    var auditEvents = 1_000_000
     var json = false
+
+    static let usage = """
+        usage: atmp-bench [--only PART[,PART…]]… [--smoke] [--json]
+                          [--events N] [--no-phases] [--workflows DIR] [--states N] [--runs N]
+                          [--lines N] [--audit-events N]
+          PART: \(Part.allCases.map(\.rawValue).joined(separator: ", ")) (default: all)
+          --smoke  tiny sizes for every part (a test that each runs, not a measurement)
+        """
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()
+        var onlyGiven = false
+        func count(_ flag: String) -> Int {
+            guard let text = rest.popFirst(), let value = Int(text), value >= 0 else {
+                fail("\(flag) takes a whole number")
+            }
+            return value
+        }
         while let flag = rest.popFirst() {
             switch flag {
-            case "--events": events = rest.popFirst().flatMap(Int.init) ?? events
-            case "--workflows": workflows = rest.popFirst() ?? workflows
-            case "--states": generatedStates = rest.popFirst().flatMap(Int.init) ?? generatedStates
             case "--only":
-                let part = rest.popFirst()
-                engine = part == "engine"
-                templates = part == "templates"
-                if !engine && !templates { fail("--only takes engine or templates") }
+                guard let list = rest.popFirst() else { fail("--only takes a part") }
+                if !onlyGiven { parts = [] }
+                onlyGiven = true
+                for name in list.split(separator: ",") {
+                    guard let part = Part(rawValue: String(name)) else {
+                        fail("unknown part \(name) (parts: \(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    parts.insert(part)
+                }
+            case "--smoke":
+                events = 1_000
+                generatedStates = 50
+                runs = 1
+                lines = 1_000
+                auditEvents = 1_000
+            case "--events": events = count(flag)
             case "--no-phases": phases = false
+            case "--workflows":
+                guard let directory = rest.popFirst() else { fail("--workflows takes a directory") }
+                workflows = directory
+            case "--states": generatedStates = count(flag)
+            case "--runs": runs = max(1, count(flag))
+            case "--lines": lines = count(flag)
+            case "--audit-events": auditEvents = count(flag)
             case "--json": json = true
             case "-h", "--help":
-                print("""
-                    usage: atmp-bench [--events N] [--workflows DIR] [--states N]
-                                      [--only engine|templates] [--no-phases] [--json]
-                    """)
+                print(Options.usage)
                 exit(0)
             default:
-                fail("unknown option \(flag)")
+                fail("unknown option \(flag)\n\(Options.usage)")
             }
         }
     }
+
+    func runs(for source: TemplateSource) -> Int { runs ?? (source.name == "generated" ? 11 : 21) }
 }
 
 func fail(_ message: String) -> Never {
@@ -53,49 +88,22 @@ func fail(_ message: String) -> Never {
 }
 
 let options = Options(CommandLine.arguments)
-let engine = options.engine ? EngineBenchmark.run(events: options.events) : nil
-// The per-phase run reads the clock around every call, so it is separate and shorter.
-let phases = options.engine && options.phases ? EngineBenchmark.runPhases(events: min(options.events, 200_000)) : nil
-let templates = options.templates
-    ? TemplateBenchmark.run(directory: options.workflows, generatedStates: options.generatedStates) : []
+let sources = options.parts.contains(.templates) || options.parts.contains(.validator)
+    ? TemplateSource.load(directory: options.workflows, generatedStates: options.generatedStates) : []
 
-func decimal(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-
-if options.json {
-    var members: [String] = []
-    if let engine {
-        var fields = ["\"events\": \(engine.events)", "\"seconds\": \(decimal(engine.seconds, 3))",
-                      "\"events_per_second\": \(Int(engine.eventsPerSecond))"]
-        if let phases {
-            fields.append("""
-                "phases_us_per_event": {"decide": \(decimal(phases.microsPerEvent(phases.decide), 3)), \
-                "seal": \(decimal(phases.microsPerEvent(phases.seal), 3)), \
-                "evolve": \(decimal(phases.microsPerEvent(phases.evolve), 3))}
-                """)
-        }
-        members.append("\"engine\": {\(fields.joined(separator: ", "))}")
-    }
-    if options.templates {
-        let items = templates.map {
-            "{\"name\": \"\($0.name)\", \"bytes\": \($0.bytes), \"states\": \($0.states), \"median_ms\": \(decimal($0.medianSeconds * 1000, 2))}"
-        }
-        members.append("\"templates\": [\(items.joined(separator: ", "))]")
-    }
-    print("{\(members.joined(separator: ", "))}")
-} else {
-    print("ATMP Tracker core benchmark (one thread)")
-    if let engine {
-        print("")
-        print("engine: \(engine.events) events in \(decimal(engine.seconds, 2)) s = \(Int(engine.eventsPerSecond)) events/s (decide + seal + evolve)")
-    }
-    if let phases {
-        print("engine phases (µs per event, \(phases.events) events): decide \(decimal(phases.microsPerEvent(phases.decide), 2)), seal \(decimal(phases.microsPerEvent(phases.seal), 2)), evolve \(decimal(phases.microsPerEvent(phases.evolve), 2))")
-    }
-    if options.templates {
-        print("")
-        if templates.isEmpty { print("templates: nothing to load") }
-        for result in templates {
-            print("template \(result.name): \(result.bytes) bytes, \(result.states) states, load+validate median \(formatMilliseconds(result.medianSeconds))")
-        }
-    }
+var report = Report()
+if options.parts.contains(.engine) {
+    report.engine = EngineBenchmark.run(events: options.events)
+    // The per-phase run reads the clock around every call, so it is separate and shorter.
+    if options.phases { report.phases = EngineBenchmark.runPhases(events: min(options.events, 200_000)) }
 }
+if options.parts.contains(.templates) {
+    report.templates = sources.flatMap { TemplateBenchmark.run(templates: [$0], runs: options.runs(for: $0)) }
+}
+if options.parts.contains(.validator) {
+    report.validator = sources.flatMap { ValidatorBenchmark.run(templates: [$0], runs: options.runs(for: $0)) }
+}
+if options.parts.contains(.parser) { report.parser = ParserBenchmark.run(lines: options.lines) }
+if options.parts.contains(.canonical) { report.canonical = CanonicalBenchmark.run(events: options.auditEvents) }
+
+print(options.json ? report.json : report.text)
