@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Template model, YAML loader with line/column, validator, graph export.
@@ -70,10 +71,11 @@ let package = Package(
         ]),
         // The client side of the control protocol for atmpctl: a blocking
         // connection over POSIX sockets, typed commands, rendering, the shell's
-        // line editor.
+        // line editor, and the load generator behind `atmpctl bench`.
         .target(name: "ATMPClient", dependencies: [
             "ControlProtocol", "AuditLog",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         // A scripted stand-in for atmpd on a temporary Unix socket; only tests use it.
         .target(name: "FakeControlServer"),
@@ -119,8 +121,10 @@ let package = Package(
             "PostgresTestSupport", "SocketTestSupport",
         ]),
         .testTarget(name: "ATMPClientTests", dependencies: ["ATMPClient", "ControlProtocol", "AuditLog", "FakeControlServer"]),
-        // Runs the built atmpctl binary as a user would.
-        .testTarget(name: "atmpctlTests", dependencies: ["SocketTestSupport", "atmpctl", "AuditLog", "ControlProtocol", "FakeControlServer"]),
+        // Runs the built atmpctl binary as a user would (and, for bench, against a real atmpd).
+        .testTarget(name: "atmpctlTests", dependencies: [
+            "SocketTestSupport", "atmpctl", "atmpd", "AuditLog", "ControlProtocol", "FakeControlServer",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

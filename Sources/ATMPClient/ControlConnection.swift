@@ -63,6 +63,13 @@ public final class ControlConnection {
         return try readReply()
     }
 
+    /// Sends a request without waiting for its reply: pipelining. The server
+    /// answers in request order, so each `readReply()` returns the reply to
+    /// the oldest request not yet answered.
+    public func write(_ request: Request, data: String? = nil) throws(ClientError) {
+        try socket.write(RequestEncoder.encode(request, data: data))
+    }
+
     /// Like `send`, but an error reply is thrown as `ClientError.refused`.
     @discardableResult
     public func perform(_ request: Request, data: String? = nil) throws(ClientError) -> Reply {
