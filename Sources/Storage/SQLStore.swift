@@ -18,9 +18,14 @@ public final class SQLStore: Store {
         self.dialect = dialect
         self.logger = logger
         if dialect == .postgres && commitLanes > 0 {
-            groupCommit = GroupCommit(lanes: commitLanes, maxBatch: maxBatch) { [pool] batch in
+            groupCommit = GroupCommit(lanes: commitLanes, maxBatch: maxBatch) { [pool, logger] batch in
+                let start = ContinuousClock.now
                 do throws(StoreError) {
-                    return try await pool.withConnection { connection in Self.commitBatch(batch, on: connection) }
+                    let outcomes = try await pool.withConnection { connection in Self.commitBatch(batch, on: connection) }
+                    logger.trace("group commit", metadata: [
+                        "changes": "\(batch.count)", "duration": "\(ContinuousClock.now - start)",
+                    ])
+                    return outcomes
                 } catch {
                     return batch.map { _ in .failure(error) }
                 }
