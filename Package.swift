@@ -85,6 +85,15 @@ let package = Package(
         ]),
         // The core benchmark (not a test): swift run -c release atmp-bench
         .executableTarget(name: "atmp-bench", dependencies: ["Workflow", "AuditLog", "CaseEngine", "ControlProtocol"]),
+        // Scale data (see docs/scale.md): the generator as a library, so tests
+        // can run it, and its command line: swift run -c release atmp-datagen --help
+        .target(name: "DataGenerator", dependencies: [
+            "AuditLog", "CaseEngine", "Workflow", "Storage", "PostgresClient",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "atmp-datagen", dependencies: [
+            "DataGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"]),
@@ -98,6 +107,9 @@ let package = Package(
         ]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTestSupport"]),
         .testTarget(name: "SQLiteClientTests", dependencies: ["SQLiteClient"]),
+        .testTarget(name: "DataGeneratorTests", dependencies: [
+            "DataGenerator", "Storage", "AuditLog", "CaseEngine", "PostgresClient", "PostgresTestSupport",
+        ]),
         .testTarget(name: "StorageTests", dependencies: [
             "Storage", "AuditLog", "CaseEngine", "PostgresClient", "SQLiteClient", "PostgresTestSupport",
             .product(name: "Logging", package: "swift-log"),

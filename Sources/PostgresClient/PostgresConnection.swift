@@ -18,8 +18,8 @@ import Logging
 /// be `@unchecked Sendable`: it may be handed between threads (for example
 /// to a thread pool), and concurrent callers are serialized, not interleaved.
 public final class PostgresConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
-    private let lock = NSRecursiveLock()
+    let handle: OpaquePointer
+    let lock = NSRecursiveLock()
     private let noticeSink: NoticeSink
     /// SQL of the statements made with `prepare`, by name, so `reset()` can
     /// prepare them again on the new session.
@@ -295,7 +295,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresResult(columns: columns, values: values, rowsAffected: affected)
     }
 
-    private func error(from result: OpaquePointer) -> PostgresError {
+    func error(from result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             PQresultErrorField(result, code).map { String(cString: $0) }
         }

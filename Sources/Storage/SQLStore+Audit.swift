@@ -30,42 +30,69 @@ extension SQLStore {
     public func verify(chain: String?) async throws(StoreError) -> StorageVerification {
         var check = StorageChainCheck()
         var cases = CaseHeadCursor(store: self, only: chain)
-        var after: (chain: String, seq: Int64)? = chain.map { ($0, 0) }
-        // Keyset pagination over the primary key (chain, seq): each batch is
-        // an index range scan. Chains arrive in id order, and so do cases
-        // (both columns use byte order), so they are compared as a merge:
-        // neither events nor cases are ever all in memory.
-        while true {
-            let batch: [AuditEvent] = try await pool.withConnection { [after] connection in
-                let rows: [SQLRow]
-                if let chain {
-                    rows = try connection.query(
-                        "SELECT \(Self.eventColumns) FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                        [.text(chain), .int(after?.seq ?? 0), .int(Int64(Self.verifyBatch))])
-                } else if let after {
-                    rows = try connection.query(
-                        """
-                        SELECT \(Self.eventColumns) FROM audit_events
-                        WHERE chain > $1 OR (chain = $1 AND seq > $2) ORDER BY chain, seq LIMIT $3
-                        """,
-                        [.text(after.chain), .int(after.seq), .int(Int64(Self.verifyBatch))])
-                } else {
-                    rows = try connection.query(
-                        "SELECT \(Self.eventColumns) FROM audit_events ORDER BY chain, seq LIMIT $1",
-                        [.int(Int64(Self.verifyBatch))])
-                }
-                return try rows.map { row throws(StoreError) in try Self.event(from: row) }
+        // Chains arrive in id order, and so do cases (both columns use byte
+        // order), so they are compared as a merge: neither events nor cases
+        // are ever all in memory. The next batch is read and decoded on a
+        // pool thread while this one is hashed, so the database, the row
+        // decoding and SHA-256 work at the same time.
+        var pending: Task<Result<[AuditEvent], StoreError>, Never>? =
+            startEventBatch(chain: chain, after: chain.map { ($0, 0) })
+        while let task = pending {
+            let batch = try await task.value.get()
+            pending = nil
+            if let last = batch.last, batch.count == Self.verifyBatch {
+                pending = startEventBatch(chain: chain, after: (last.chain, last.seq))
             }
             for event in batch {
                 if let finished = check.feed(event) { try await cases.settle(finished, into: &check.broken) }
             }
-            guard let last = batch.last, batch.count == Self.verifyBatch else { break }
-            after = (last.chain, last.seq)
         }
         if let finished = check.finishChain() { try await cases.settle(finished, into: &check.broken) }
         try await cases.settleRemaining(into: &check.broken)
         let broken = check.broken.sorted { ($0.chain, $0.seq) < ($1.chain, $1.seq) }
         return StorageVerification(chains: check.chains, events: check.events, broken: broken)
+    }
+
+    private func startEventBatch(chain: String?, after: (chain: String, seq: Int64)?)
+        -> Task<Result<[AuditEvent], StoreError>, Never>
+    {
+        Task {
+            do throws(StoreError) {
+                return .success(try await eventBatch(chain: chain, after: after))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// One batch of events after `after`, of one chain or of all.
+    private func eventBatch(chain: String?, after: (chain: String, seq: Int64)?) async throws(StoreError)
+        -> [AuditEvent]
+    {
+        try await pool.withConnection { connection in
+            // Keyset pagination over the primary key (chain, seq): each batch
+            // is an index range scan starting where the last one ended. The
+            // row comparison matters: `chain > $1 OR (chain = $1 AND seq > $2)`
+            // is no index bound, and each batch scanned the index from the start.
+            let rows: [SQLRow]
+            if let chain {
+                rows = try connection.query(
+                    "SELECT \(Self.eventColumns) FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    [.text(chain), .int(after?.seq ?? 0), .int(Int64(Self.verifyBatch))])
+            } else if let after {
+                rows = try connection.query(
+                    """
+                    SELECT \(Self.eventColumns) FROM audit_events
+                    WHERE (chain, seq) > ($1, $2) ORDER BY chain, seq LIMIT $3
+                    """,
+                    [.text(after.chain), .int(after.seq), .int(Int64(Self.verifyBatch))])
+            } else {
+                rows = try connection.query(
+                    "SELECT \(Self.eventColumns) FROM audit_events ORDER BY chain, seq LIMIT $1",
+                    [.int(Int64(Self.verifyBatch))])
+            }
+            return try rows.map { row throws(StoreError) in try Self.event(from: row) }
+        }
     }
 }
 

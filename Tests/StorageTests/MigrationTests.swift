@@ -8,8 +8,8 @@ struct MigrationTests {
         let db = try await TestDatabase.make(backend)  // migrates once
         let again = try await db.store.migrate()
         #expect(again.isEmpty)
-        #expect(try await db.store.appliedMigrations() == [1])
-        #expect(try db.count("schema_migrations") == 1)
+        #expect(try await db.store.appliedMigrations() == [1, 2])
+        #expect(try db.count("schema_migrations") == 2)
         await db.store.close()
     }
 
@@ -21,7 +21,7 @@ struct MigrationTests {
         async let b = other.migrate()
         let (first, second) = try await (a, b)
         #expect(first.isEmpty && second.isEmpty)
-        #expect(try db.count("schema_migrations") == 1)
+        #expect(try db.count("schema_migrations") == 2)
         await other.close()
         await db.store.close()
     }
