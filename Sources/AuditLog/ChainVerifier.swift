@@ -65,6 +65,13 @@ public struct ChainVerifier: Sendable {
     /// Checks the next event of its chain; returns a break if this event is
     /// the first one of its chain that cannot be verified.
     public mutating func check(_ event: AuditEvent) -> ChainBreak? {
+        check(event, computedHash: event.computedHash())
+    }
+
+    /// As `check(_:)`, with the event's hash already computed by the caller
+    /// (`event.computedHash()`): lets a caller hash many events in parallel
+    /// and check them in order.
+    public mutating func check(_ event: AuditEvent, computedHash: @autoclosure () -> String) -> ChainBreak? {
         totalEvents += 1
         var state = takeState(event.chain)
         defer { states[event.chain] = state }
@@ -76,8 +83,8 @@ public struct ChainVerifier: Sendable {
         var reason: String?
         if event.seq != expectedSeq {
             reason = Self.sequenceProblem(expected: expectedSeq, found: event.seq)
-        } else if event.computedHash() != event.hash {
-            reason = "hash mismatch: the event's content was changed (recorded \(event.hash), computed \(event.computedHash()))"
+        } else if case let computed = computedHash(), computed != event.hash {
+            reason = "hash mismatch: the event's content was changed (recorded \(event.hash), computed \(computed))"
         } else if event.prev != state.lastHash {
             reason = expectedSeq == 1
                 ? "prev of the first event must be 64 zeros, found \(event.prev)"

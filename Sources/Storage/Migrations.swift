@@ -18,12 +18,16 @@ enum Migrations {
         }
     }
 
-    /// CASE LIST with both template= and state=: with only the one-column
-    /// indexes, a pair that matches few cases (a state of another template)
-    /// walked the whole table in `num` order — half a second at a million
-    /// cases (docs/scale.md). Same statement in both dialects.
-    static let v2 = Migration(version: 2, name: "cases by template and state", statements: [
+    /// Indexes for CASE LIST filters (docs/scale.md). template= with state=:
+    /// with only the one-column indexes, a pair that matches few cases (a
+    /// state of another template) walked the whole table in `num` order — half
+    /// a second at a million cases. overdue=true matches few cases scattered
+    /// over the table: a partial index in `num` order holds just the cases
+    /// with a deadline (hold=true has cases_on_hold since v1). Same
+    /// statements in both dialects.
+    static let v2 = Migration(version: 2, name: "case list indexes", statements: [
         "CREATE INDEX cases_by_template_state ON cases (template, state, num)",
+        "CREATE INDEX cases_with_deadline ON cases (num) WHERE overdue_at IS NOT NULL",
     ])
 
     static let createTable = """

@@ -1,3 +1,4 @@
+import Foundation
 import AuditLog
 
 extension SQLStore {
@@ -43,14 +44,35 @@ extension SQLStore {
             if let last = batch.last, batch.count == Self.verifyBatch {
                 pending = startEventBatch(chain: chain, after: (last.chain, last.seq))
             }
-            for event in batch {
-                if let finished = check.feed(event) { try await cases.settle(finished, into: &check.broken) }
+            // SHA-256 over canonical JSON is the bulk of the work: the batch is
+            // hashed on all cores at once, then checked in order.
+            let hashes = await Self.computedHashes(batch)
+            for (event, hash) in zip(batch, hashes) {
+                if let finished = check.feed(event, computedHash: hash) {
+                    try await cases.settle(finished, into: &check.broken)
+                }
             }
         }
         if let finished = check.finishChain() { try await cases.settle(finished, into: &check.broken) }
         try await cases.settleRemaining(into: &check.broken)
         let broken = check.broken.sorted { ($0.chain, $0.seq) < ($1.chain, $1.seq) }
         return StorageVerification(chains: check.chains, events: check.events, broken: broken)
+    }
+
+    /// `computedHash()` of every event, in order, computed in parallel slices.
+    static func computedHashes(_ batch: [AuditEvent]) async -> [String] {
+        let slices = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        guard slices > 1, batch.count >= 256 else { return batch.map { $0.computedHash() } }
+        let size = (batch.count + slices - 1) / slices
+        return await withTaskGroup(of: (Int, [String]).self) { group in
+            for start in stride(from: 0, to: batch.count, by: size) {
+                let slice = batch[start..<min(batch.count, start + size)]
+                group.addTask { (start, slice.map { $0.computedHash() }) }
+            }
+            var hashes = [String](repeating: "", count: batch.count)
+            for await (start, part) in group { hashes.replaceSubrange(start..<start + part.count, with: part) }
+            return hashes
+        }
     }
 
     private func startEventBatch(chain: String?, after: (chain: String, seq: Int64)?)
@@ -114,7 +136,7 @@ struct StorageChainCheck {
     private(set) var events: Int64 = 0
 
     /// Checks one event; returns the previous chain when this one starts a new chain.
-    mutating func feed(_ event: AuditEvent) -> FinishedChain? {
+    mutating func feed(_ event: AuditEvent, computedHash: String) -> FinishedChain? {
         var finished: FinishedChain?
         if event.chain != current?.chain {
             finished = finishChain()
@@ -123,7 +145,7 @@ struct StorageChainCheck {
             chains += 1
         }
         events += 1
-        if let problem = verifier.check(event), current?.broken == false {
+        if let problem = verifier.check(event, computedHash: computedHash), current?.broken == false {
             current?.broken = true
             broken.append(BrokenChain(chain: problem.chain, seq: problem.seq, reason: problem.reason))
         }

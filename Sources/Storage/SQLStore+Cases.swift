@@ -54,9 +54,12 @@ extension SQLStore {
         if let template = query.template { add({ "template = \($0)" }, .text(template)) }
         if let state = query.state { add({ "state = \($0)" }, .text(state)) }
         if let stage = query.stage { add({ "stage = \($0)" }, .text(stage)) }
-        if let hold = query.hold { add({ "on_hold = \($0)" }, .bool(hold)) }
+        // hold= is written as a fixed condition, not a parameter, so that the
+        // planner can match it to the partial index cases_on_hold; no client
+        // text reaches the SQL either way.
+        if let hold = query.hold { conditions.append(hold ? "on_hold" : "NOT on_hold") }
         if let overdue = query.overdue {
-            add({ overdue ? "overdue_at <= \($0)" : "(overdue_at IS NULL OR overdue_at > \($0))" },
+            add({ overdue ? "overdue_at IS NOT NULL AND overdue_at <= \($0)" : "(overdue_at IS NULL OR overdue_at > \($0))" },
                 .int(query.now.microseconds))
         }
         if let after = query.after {
