@@ -170,3 +170,34 @@ enum CaseCodec {
         }
     }
 }
+
+/// A case projection packed into the bytes of its stored JSON body: about half
+/// the memory of the decoded `Case` (whose strings, dictionaries and arrays
+/// each carry their own allocation). For caches that hold many cases.
+public struct PackedCase: Sendable {
+    public let id: String
+    public let version: Int64
+    let body: [UInt8]
+    let overdueAt: Timestamp?
+    let alarmAt: Timestamp?
+
+    public init(_ stored: StoredCase) {
+        id = stored.case.id
+        version = stored.case.version
+        body = CaseCodec.encode(stored.case).canonicalJSON()
+        overdueAt = stored.overdueAt
+        alarmAt = stored.alarmAt
+    }
+
+    /// The projection again; fails only if the bytes were damaged in memory.
+    public func unpacked() throws(StoreError) -> StoredCase {
+        let value: JSONValue
+        do { value = try JSONValue.parse(body) } catch {
+            throw StoreError(.corrupt, "a cached case does not parse: \(error)")
+        }
+        return StoredCase(case: try CaseCodec.decode(value), overdueAt: overdueAt, alarmAt: alarmAt)
+    }
+
+    /// Bytes held for the case (its body), for sizing caches.
+    public var byteCount: Int { body.count + id.utf8.count }
+}

@@ -35,6 +35,15 @@ struct CaseCacheTests {
         #expect(cache.get("C-1") == nil)
     }
 
+    @Test func aCachedCaseComesBackEqual() {
+        let cache = CaseCache(capacity: 10)
+        var original = stored("C-000007", version: 3)
+        original.case.attributes = ["sponsor": "Acme \"quoted\" ÅÄÖ"]
+        original.overdueAt = Timestamp(seconds: 1_900_000_100)
+        cache.put(original)
+        #expect(cache.get("C-000007") == original)
+    }
+
     @Test func capacityZeroCachesNothing() {
         let cache = CaseCache(capacity: 0)
         cache.put(stored("C-1", version: 1))
