@@ -184,7 +184,12 @@ public struct PackedCase: Sendable {
     public init(_ stored: StoredCase) {
         id = stored.case.id
         version = stored.case.version
-        body = CaseCodec.encode(stored.case).canonicalJSON()
+        // Copied to an array of exactly its size: the encoder's buffer grew by
+        // doubling and may be nearly twice as large.
+        let encoded = CaseCodec.encode(stored.case).canonicalJSON()
+        body = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: encoded)
+        }
         overdueAt = stored.overdueAt
         alarmAt = stored.alarmAt
     }
