@@ -9,6 +9,8 @@ struct Acknowledged: Sendable {
     var caseID: String
     var version: Int
     var text: String
+    /// The audit action the change must have left.
+    var action: String
     var at: Date
 }
 
@@ -79,9 +81,13 @@ struct LoadClients {
             }
             counter += 1
             let text = "w\(index)-\(counter)"
+            // Notes and attribute changes by turns: two kinds of decision, one change path.
+            let (request, action) = counter % 2 == 1
+                ? ("CASE NOTE \(caseID) text=\(text)", "case.noted")
+                : ("CASE SET \(caseID) attr.sponsor=\(text) reason=\(text)", "case.attributes-changed")
             do {
-                let reply = try client!.send("CASE NOTE \(caseID) text=\(text)")
-                record(reply, caseID: caseID, text: text, log: log)
+                let reply = try client!.send(request)
+                record(reply, caseID: caseID, text: text, action: action, log: log)
             } catch let error as ClientError where Self.isDrop(error) {
                 client = nil
                 log.dropped()
@@ -113,14 +119,14 @@ struct LoadClients {
         return nil
     }
 
-    static func record(_ reply: Reply, caseID: String, text: String, log: LoadLog) {
+    static func record(_ reply: Reply, caseID: String, text: String, action: String = "case.noted", log: LoadLog) {
         switch reply.code.rawValue {
         case 250:
             guard let version = reply.records("case").first?["version"].flatMap({ Int($0) }) else {
                 log.odd("\(caseID) \(text): 250 without a version: \(reply)")
                 return
             }
-            log.ack(Acknowledged(caseID: caseID, version: version, text: text, at: Date()))
+            log.ack(Acknowledged(caseID: caseID, version: version, text: text, action: action, at: Date()))
         case 450, 451:
             log.refused(reply.code.rawValue)
         default:
@@ -152,6 +158,7 @@ struct TrailEvent {
     var action: String
     var actor: String
     var at: String
+    /// A note's text, or the reason of any other change.
     var text: String?
 }
 
@@ -164,7 +171,7 @@ func trail(_ chain: String, _ client: ProtocolClient) throws -> [TrailEvent] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         return TrailEvent(seq: object["seq"] as? Int ?? -1, action: object["action"] as? String ?? "",
                           actor: object["actor"] as? String ?? "", at: object["at"] as? String ?? "",
-                          text: (object["data"] as? [String: Any])?["text"] as? String)
+                          text: ((object["data"] as? [String: Any]).flatMap { $0["text"] ?? $0["reason"] }) as? String)
     }
 }
 
@@ -181,7 +188,7 @@ func expectAllAcknowledgedPresent(_ acks: [Acknowledged], _ client: ProtocolClie
                 sourceLocation: sourceLocation)
         for change in changes {
             let event = events[change.version]
-            #expect(event?.action == "case.noted" && event?.text == change.text,
+            #expect(event?.action == change.action && event?.text == change.text,
                     "\(caseID) v\(change.version) acknowledged for \(change.text), trail has \(String(describing: event))",
                     sourceLocation: sourceLocation)
         }
