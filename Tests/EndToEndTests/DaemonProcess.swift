@@ -70,6 +70,15 @@ final class DaemonProcess {
         return process.terminationStatus
     }
 
+    /// SIGKILL, as a crash or the OOM killer would: no shutdown code runs.
+    /// Waits until the process is gone so `start()` can run on the same data.
+    func crash() {
+        guard let process else { return }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        self.process = nil
+    }
+
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// A signed-in client.

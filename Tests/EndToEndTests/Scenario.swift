@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import PostgresTestSupport
 import Testing
 
 /// A small template for the protocol tests: one document, one signature, a
@@ -41,8 +42,8 @@ struct Scenario {
     let caseID: String
     static let password = "scenario-password"
 
-    init(_ backend: Backend, extraArguments: [String] = []) throws {
-        daemon = try DaemonProcess(backend: backend, extraArguments: extraArguments)
+    init(_ backend: Backend, extraArguments: [String] = [], cluster: PostgresTestCluster = .shared) throws {
+        daemon = try DaemonProcess(backend: backend, extraArguments: extraArguments, cluster: cluster)
         try daemon.start()
         root = try daemon.client()
         expectOK(try root.send("+TEMPLATE PUT", data: smallTemplate))

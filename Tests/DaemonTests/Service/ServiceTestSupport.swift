@@ -19,6 +19,7 @@ final class ManualClock: Sendable {
     private let time = Mutex(Timestamp(seconds: 1_900_000_000))
     var now: Timestamp { time.withLock { $0 } }
     func advance(seconds: Int64) { time.withLock { $0 = $0.adding(seconds: seconds) } }
+    func advance(microseconds: Int64) { time.withLock { $0 = Timestamp(microseconds: $0.microseconds + microseconds) } }
     var wallClock: WallClock { WallClock { [self] in now } }
 }
 
