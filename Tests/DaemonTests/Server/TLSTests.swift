@@ -63,6 +63,25 @@ struct TLSTests {
         try await server.stop()
     }
 
+    /// A connection that never starts its handshake is an idle connection: closed by the idle timeout.
+    @Test func aSilentClientOnTheTLSPortIsClosedWhenIdle() async throws {
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let tls = try ServerTLS(certificatePath: certificates.serverCertificate, keyPath: certificates.serverKey)
+        let server = try await TestServer.start {
+            $0.tcp = .init(host: "127.0.0.1", port: 0)
+            $0.tls = tls
+            $0.idleTimeout = .seconds(1)
+            $0.watchdogInterval = .milliseconds(100)
+        }
+        let silent = try TestClient(loopbackPort: try #require(server.server.boundTCPPort))
+        // Ends well within the client's 10 s receive timeout (readToEnd throws on a timeout).
+        let lines = try await silent.readToEnd()
+        #expect(!lines.contains { $0.hasPrefix("220") }, "\(lines)")
+        #expect(await eventually { server.server.connectionCount == 0 })
+        try await server.stop()
+    }
+
     @Test func aClientThatDoesNotTrustTheCertificateFailsTheHandshake() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
