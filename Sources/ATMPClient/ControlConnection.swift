@@ -14,16 +14,24 @@ public final class ControlConnection {
     /// Receives every `650` line, in arrival order.
     public var eventHandler: ((Reply) -> Void)?
 
-    private let socket: Socket
+    private let socket: any ByteStream
     private var parser = ReplyParser()
     private var closed = false
 
     /// Connects and reads the greeting. A `452 too-busy` (or any error greeting)
     /// is `ClientError.refused`; anything else but `220` is `unexpectedGreeting`.
-    public init(to endpoint: Endpoint, timeout: Duration? = .seconds(30)) throws(ClientError) {
+    /// With `tls`, the endpoint must be TCP; the server's certificate is checked before the greeting.
+    public init(to endpoint: Endpoint, timeout: Duration? = .seconds(30), tls: TLSClientSettings? = nil)
+        throws(ClientError)
+    {
         self.endpoint = endpoint
         self.timeout = timeout
-        socket = try Socket.connect(to: endpoint, timeout: timeout ?? .seconds(30))
+        switch (endpoint, tls) {
+        case (_, nil): socket = try Socket.connect(to: endpoint, timeout: timeout ?? .seconds(30))
+        case (.tcp(let host, let port), let tls?):
+            socket = try TLSStream.connect(host: host, port: port, settings: tls, timeout: timeout ?? .seconds(30))
+        case (.unix, .some): throw .usage("TLS is for TCP connections (--host and --port), not a Unix socket")
+        }
         var greetingReply: Reply?
         do {
             while greetingReply == nil {
@@ -51,7 +59,7 @@ public final class ControlConnection {
         socket.close()
     }
 
-    /// The socket's descriptor, for a caller that polls it alongside a terminal (the shell).
+    /// A descriptor to poll alongside a terminal (the shell): the socket's, or a TLS stream's wake-up pipe.
     public var descriptor: Int32 { socket.descriptor }
 
     // MARK: Requests
@@ -129,7 +137,7 @@ public final class ControlConnection {
     // MARK: Reading
 
     /// Reads until a reply is complete; events seen on the way go to `events`.
-    private static func nextOutput(parser: inout ReplyParser, socket: Socket, timeout: Duration?,
+    private static func nextOutput(parser: inout ReplyParser, socket: any ByteStream, timeout: Duration?,
                                    events: ((Reply) -> Void)?) throws(ClientError) -> Reply? {
         while true {
             while let output = try take(&parser) {

@@ -4,12 +4,22 @@ import Glibc
 import Darwin
 #endif
 
+/// What ControlConnection reads and writes: a plain socket or a TLS stream.
+protocol ByteStream: AnyObject {
+    /// A descriptor that polls readable when `read` may have something (the shell waits on it).
+    var descriptor: Int32 { get }
+    func write(_ bytes: [UInt8]) throws(ClientError)
+    /// Bytes available within `timeout` (nil waits for ever); empty at end of stream.
+    func read(timeout: Duration?) throws(ClientError) -> [UInt8]
+    func close()
+}
+
 /// A connected stream socket with blocking writes and polled reads.
 ///
 /// Plain POSIX: a command-line client does one thing at a time, so there is
 /// nothing for an event loop to do. Reads wait with `poll` so that a timeout
 /// (or none, for `watch`) is a per-call choice.
-final class Socket {
+final class Socket: ByteStream {
     let descriptor: Int32
     private var closed = false
 

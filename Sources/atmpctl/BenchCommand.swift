@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
             let user = connection.noAuth ? nil : connection.userName
             let password = user == nil ? "" : try connection.password(prompt: "Password for \(user!): ")
             let target = BenchTarget(endpoint: try connection.endpoint(), user: user, password: password,
-                                     timeout: .seconds(max(1, connection.timeout)))
+                                     timeout: .seconds(max(1, connection.timeout)), tls: connection.tlsSettings)
             let preparation = try LoadGenerator.prepare(target)
             if preparation.published && !connection.json {
                 printError("atmpctl: published template \(BenchLoop.templateName)")

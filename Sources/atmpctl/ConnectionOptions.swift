@@ -17,6 +17,14 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The TCP port (env ATMP_PORT).", valueName: "port"))
     var port: Int?
 
+    @Flag(name: .long, help: "Speak TLS over TCP, checking the daemon's certificate (env ATMP_TLS=1).")
+    var tls = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Trust the CA certificates in this PEM file instead of the system's; implies --tls (env ATMP_CA_FILE).",
+        valueName: "path"))
+    var caFile: String?
+
     @Option(name: .long, help: ArgumentHelp("Sign in as this user (env ATMP_USER; default the OS user).", valueName: "name"))
     var user: String?
 
@@ -34,6 +42,13 @@ struct ConnectionOptions: ParsableArguments {
     func endpoint() throws(ClientError) -> Endpoint {
         try Endpoint.resolve(socket: socket, host: host, port: port, environment: environment,
                              fileExists: { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    /// TLS settings when asked for by option or environment, nil for a plain connection.
+    var tlsSettings: TLSClientSettings? {
+        let caFile = caFile ?? environment["ATMP_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let wanted = tls || caFile != nil || ["1", "true", "yes", "on"].contains(environment["ATMP_TLS"]?.lowercased() ?? "")
+        return wanted ? TLSClientSettings(caFile: caFile) : nil
     }
 
     var userName: String {
@@ -54,7 +69,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Connects, and signs in unless `authenticate` is false or `--no-auth` was given.
     func connect(authenticate: Bool = true) throws(ClientError) -> ControlConnection {
-        let connection = try ControlConnection(to: try endpoint(), timeout: .seconds(max(1, timeout)))
+        let connection = try ControlConnection(to: try endpoint(), timeout: .seconds(max(1, timeout)), tls: tlsSettings)
         if authenticate && !noAuth {
             let user = userName
             try connection.authenticate(user: user, password: try password(prompt: "Password for \(user): "))

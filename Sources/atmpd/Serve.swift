@@ -18,6 +18,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Also listen on TCP, HOST:PORT. [env: ATMP_LISTEN]")
     var listen: String?
 
+    @Option(help: "PEM certificate chain for TLS on --listen (required unless it is a loopback address). [env: ATMP_TLS_CERT]")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert. [env: ATMP_TLS_KEY]")
+    var tlsKey: String?
+
     @Option(help: "Directory of workflow templates to publish at start (default ./Workflows if present). [env: ATMP_WORKFLOWS]")
     var workflows: String?
 
@@ -62,6 +68,8 @@ struct Serve: AsyncParsableCommand {
             }
             server.tcp = address
         }
+        server.tls = try Self.tls(settings.value("tls-cert", flag: tlsCert), settings.value("tls-key", flag: tlsKey),
+                                  for: server.tcp)
         if let limit = try settings.integer("max-connections", flag: maxConnections, range: 1...100_000) {
             server.maxConnections = limit
         }
@@ -123,6 +131,29 @@ struct Serve: AsyncParsableCommand {
         logger.info("atmpd stopped")
     }
 
+    /// The TLS certificate and key, both or neither, read now so that a bad file stops atmpd at once (exit 64).
+    /// Plain TCP is refused unless on loopback: passwords would otherwise cross a network in clear text.
+    static func tls(_ certificate: String?, _ key: String?, for address: ServerConfiguration.TCPAddress?) throws
+        -> ServerTLS?
+    {
+        switch (certificate, key) {
+        case (nil, nil):
+            if let address, !address.isLoopback {
+                throw ValidationError(ControlServer.plainTCPRefusal(address).description)
+            }
+            return nil
+        case (.some, nil): throw ValidationError("--tls-cert needs --tls-key (ATMP_TLS_KEY, tls-key) as well")
+        case (nil, .some): throw ValidationError("--tls-key needs --tls-cert (ATMP_TLS_CERT, tls-cert) as well")
+        case (.some(let certificate), .some(let key)):
+            guard address != nil else { throw ValidationError("--tls-cert and --tls-key are for TCP: give --listen HOST:PORT too") }
+            do {
+                return try ServerTLS(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
     /// `./Workflows` when it exists: a checkout of the project runs with its shipped templates.
     static func defaultWorkflows() -> String? {
         var isDirectory: ObjCBool = false
@@ -141,7 +172,9 @@ struct Serve: AsyncParsableCommand {
             lines.append("atmpd: listening on \(path)")
             lines.append("  connect with:        atmpctl --socket \(path) …")
         }
-        if let port = info.tcpPort { lines.append("atmpd: listening on TCP port \(port)") }
+        if let port = info.tcpPort {
+            lines.append("atmpd: listening on TCP port \(port)\(info.tls ? " (TLS)" : "")")
+        }
         lines.append("  first admin user:    atmpd user add NAME --roles admin   (password on standard input)")
         say(lines.joined(separator: "\n"))
     }

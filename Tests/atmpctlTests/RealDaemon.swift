@@ -9,9 +9,14 @@ final class RealDaemon {
     var socket: String { directory + "/atmpd.sock" }
     var database: String { "sqlite:" + directory + "/atmp.db" }
     private var process: Process?
+    private let serveArguments: [String]
+    /// The TCP port, when `serveArguments` asked for `--listen`.
+    private(set) var tcpPort: Int?
 
     /// `users` are name → comma-separated roles; every password is `NAME-password`.
-    init(users: [String: String]) throws {
+    /// `serveArguments` are added to `atmpd serve` (say `--listen 127.0.0.1:0` and TLS files).
+    init(users: [String: String], serveArguments: [String] = []) throws {
+        self.serveArguments = serveArguments
         // Short: Unix socket paths are limited to ~100 bytes.
         directory = "/tmp/atmpctl-t-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -31,7 +36,7 @@ final class RealDaemon {
     private func start() throws {
         let process = Process()
         process.executableURL = try BuiltProducts.executable("atmpd")
-        process.arguments = ["serve", "--database", database, "--socket", socket]
+        process.arguments = ["serve", "--database", database, "--socket", socket] + serveArguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let log = directory + "/atmpd.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -44,7 +49,15 @@ final class RealDaemon {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             guard process.isRunning else { throw RunError("atmpd exited at start: \(logText)") }
-            if (try? TestClient(unixSocket: socket, timeoutSeconds: 2)) != nil { return }
+            if (try? TestClient(unixSocket: socket, timeoutSeconds: 2)) != nil {
+                guard serveArguments.contains("--listen") else { return }
+                // "atmpd: listening on TCP port N" comes with the socket's line, once both listen.
+                if let line = logText.split(separator: "\n").first(where: { $0.contains("listening on TCP port") }),
+                   let port = line.split(separator: " ").first(where: { Int($0) != nil }).flatMap({ Int($0) }) {
+                    tcpPort = port
+                    return
+                }
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw RunError("atmpd did not answer on \(socket) within 30 s: \(logText)")

@@ -24,6 +24,8 @@ public final class ControlServer: Service, Sendable {
     public struct ListeningInfo: Sendable {
         public var socketPath: String?
         public var tcpPort: Int?
+        /// Whether TCP connections speak TLS.
+        public var tls: Bool = false
     }
 
     public struct StartError: Error, CustomStringConvertible {
@@ -69,7 +71,13 @@ public final class ControlServer: Service, Sendable {
                 try SocketFile.restrict(path)
             }
             if let tcp = configuration.tcp {
-                let listener = try await bootstrap().bind(host: tcp.host, port: tcp.port, childChannelInitializer: { Self.wrap($0) })
+                if configuration.tls == nil && !tcp.isLoopback { throw Self.plainTCPRefusal(tcp) }
+                let tls = configuration.tls
+                let listener = try await bootstrap().bind(host: tcp.host, port: tcp.port, childChannelInitializer: { channel -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> in
+                    // TLS goes first in the pipeline, so the request loop only ever sees plaintext.
+                    do { try tls?.addHandler(to: channel) } catch { return channel.eventLoop.makeFailedFuture(error) }
+                    return Self.wrap(channel)
+                })
                 tcpPort.withLock { $0 = listener.channel.localAddress?.port }
                 listeners.append((listener, false))
             }
@@ -77,13 +85,15 @@ public final class ControlServer: Service, Sendable {
             for (listener, _) in listeners { listener.channel.close(promise: nil) }
             if let path = configuration.socketPath, !listeners.isEmpty { SocketFile.remove(path) }
             if let problem = error as? SocketFile.Problem { throw StartError(description: problem.description) }
+            if let refusal = error as? StartError { throw refusal }
             throw StartError(description: "cannot listen: \(error)")
         }
         guard !listeners.isEmpty else { throw StartError(description: "nothing to listen on: give a socket path or a TCP address") }
         logger.info("listening", metadata: [
             "socket": "\(configuration.socketPath ?? "-")", "tcp": "\(boundTCPPort.map(String.init) ?? "-")",
+            "tls": "\(configuration.tls != nil)",
         ])
-        onListening(ListeningInfo(socketPath: configuration.socketPath, tcpPort: boundTCPPort))
+        onListening(ListeningInfo(socketPath: configuration.socketPath, tcpPort: boundTCPPort, tls: configuration.tls != nil))
 
         defer { if let path = configuration.socketPath { SocketFile.remove(path) } }
         let bound = listeners
@@ -98,6 +108,13 @@ public final class ControlServer: Service, Sendable {
             }
         }
         logger.info("server stopped")
+    }
+
+    /// Passwords and audit data must not cross a network in clear text.
+    public static func plainTCPRefusal(_ address: ServerConfiguration.TCPAddress) -> StartError {
+        StartError(description:
+            "refusing plain TCP on \(address): it is not a loopback address; give a TLS certificate and key "
+            + "(--tls-cert and --tls-key), or listen on 127.0.0.1, ::1 or localhost")
     }
 
     private func bootstrap() -> ServerBootstrap {

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     /// The Unix stream socket (created mode 0660); nil to listen on TCP only.
     public var socketPath: String?
     public var tcp: TCPAddress?
+    /// TLS for every TCP connection; required unless `tcp` is a loopback address.
+    public var tls: ServerTLS?
     /// Connections beyond this many are greeted with `452 too-busy` and closed.
     public var maxConnections: Int = 256
     /// A connection that sends nothing for this long (and watches nothing) gets
