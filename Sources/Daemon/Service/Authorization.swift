@@ -60,8 +60,11 @@ enum Authorization {
         readsEverything(principal) || holdsRole(of: template, principal)
     }
 
+    /// A template role is needed to change a case, and the regulator role
+    /// forbids it whatever else the user holds: whoever inspects the record
+    /// must never also write it (segregation of duties).
     static func mayChange(_ template: Template, _ principal: Principal) -> Bool {
-        holdsRole(of: template, principal)
+        !principal.roles.contains(SystemRole.regulator) && holdsRole(of: template, principal)
     }
 
     /// The part of the table that needs no case or template: nil when the

@@ -276,3 +276,29 @@ import Testing
         return readers.contains { line.hasPrefix($0) || line.hasPrefix("+" + $0) }
     }
 }
+
+/// Segregation of duties: the regulator role forbids changing cases even to
+/// a user who also holds the template's roles.
+@Suite("Regulators holding template roles")
+struct RegulatorWithTemplateRoleTests {
+    @Test func aRegulatorWhoAlsoHoldsTheTemplateRolesChangesNothing() async throws {
+        let f = try await ServiceFixture.make()
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        try await f.addUser("both", roles: ["regulator", "author", "reviewer"])
+        let id = try await f.openTrialCase()
+        let before = try await f.store.loadCase(id: id)
+        for line in [
+            "CASE OPEN template=trial title=T attr.sponsor=Acme", "CASE NOTE \(id) text=x",
+            "CASE SET \(id) attr.phase=two reason=r", "CASE HOLD \(id) reason=r",
+            "CASE ATTACH \(id) document=protocol sha256=\(hexA)",
+        ] {
+            let outcome = try await f.run(line, as: "both")
+            #expect(outcome.code == .forbidden, "\(line): \(outcome.reply.error?.description ?? "")")
+        }
+        // Reading is still theirs.
+        #expect(try await f.run("CASE SHOW \(id)", as: "both").code == .ok)
+        #expect(try await f.run("AUDIT VERIFY \(id)", as: "both").code == .ok)
+        #expect(try await f.store.loadCase(id: id) == before)
+    }
+}
