@@ -109,12 +109,17 @@ struct Serve: AsyncParsableCommand {
 
         let control = ControlServer(configuration: server, service: commands, logger: logger) { info in
             Self.printConnectionHint(info)
+            // Type=notify units: ready once every listener is bound.
+            if !SystemdNotify.send("READY=1\nSTATUS=serving") {
+                logger.warning("could not tell systemd that atmpd is ready (NOTIFY_SOCKET)")
+            }
         }
         let clock = OverdueClock(service: commands, tick: .seconds(tickSeconds), logger: logger)
         // Shut down in reverse order: the server stops first, then the clock.
         let group = ServiceGroup(
             services: [clock, control], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
+        defer { SystemdNotify.send("STOPPING=1") }
         do {
             try await group.run()
         } catch {
