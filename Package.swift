@@ -134,6 +134,7 @@ let package = Package(
         .testTarget(name: "atmpdTests", dependencies: [
             "SocketTestSupport",
             "atmpd", "ControlProtocol", "PostgresTestSupport", "Storage", "AuditLog",
+            .product(name: "Yams", package: "Yams"),
         ]),
         // A real atmpd process driven through its socket (see docs/protocol.md).
         .testTarget(name: "EndToEndTests", dependencies: [
