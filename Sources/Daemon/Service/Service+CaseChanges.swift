@@ -51,10 +51,12 @@ extension CommandService {
             }
         }
         return try await performChange(request, principal: principal, mayRetry: expect == nil) { () async throws(ServiceFailure) in
-            var stored = try await currentCase(id)
-            if let expect, let cached = stored, cached.case.version != expect {
-                // The cache may lag behind another instance: ask the store before refusing.
-                stored = try await loadAndCache(id)
+            var stored = caseCache.get(id)
+            var fromStore = false
+            if stored == nil || (expect != nil && stored?.case.version != expect) {
+                // Not cached, or the cache may lag behind another instance: ask the store.
+                stored = try await storeCall { () async throws(StoreError) in try await store.loadCase(id: id) }
+                fromStore = true
             }
             guard let stored else { throw .notFound("no case \(id)") }
             let entry = try await templateEntry(stored.case.template, version: stored.case.templateVersion)
@@ -65,23 +67,14 @@ extension CommandService {
                 }
                 throw .notFound("no case \(id)")
             }
+            // Cached only for those who may change it: nobody else can fill
+            // (or churn) the cache by naming cases.
+            if fromStore { caseCache.put(stored) }
             if let expect, expect != stored.case.version {
                 throw ServiceFailure(.versionConflict("case \(id) is at version \(stored.case.version), not \(expect)"))
             }
             return try decideAndSeal(command, on: stored.case, caseID: id, template: entry.template, principal: principal)
         }
-    }
-
-    /// The case as last committed through this instance, or as the store has it.
-    func currentCase(_ id: String) async throws(ServiceFailure) -> StoredCase? {
-        if let cached = caseCache.get(id) { return cached }
-        return try await loadAndCache(id)
-    }
-
-    func loadAndCache(_ id: String) async throws(ServiceFailure) -> StoredCase? {
-        let stored = try await storeCall { () async throws(StoreError) in try await store.loadCase(id: id) }
-        if let stored { caseCache.put(stored) }
-        return stored
     }
 
     /// The engine's command for a change request (arguments already shape-checked).

@@ -95,3 +95,29 @@ struct CaseCacheTests {
         await second.store.close()
     }
 }
+
+@Suite("Case cache and authorization")
+struct CaseCacheAuthorizationTests {
+    /// A change refused for lack of a role does not put the case in the cache;
+    /// an allowed one does.
+    @Test func onlyThoseWhoMayChangeACaseWarmTheCache() async throws {
+        let f = try await ServiceFixture.make(configure: { $0.caseCacheCapacity = 10 })
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        try await f.addUser("olga", roles: ["outsider"])
+        try await f.addUser("reg", roles: ["regulator"])
+        let id = try await f.openTrialCase()
+        // A fresh service on the same database: nothing cached yet.
+        let second = try await f.secondInstance()
+        var olga = f.session("olga")
+        var reg = f.session("reg")
+        var alice = f.session("alice")
+        let note = { (text: String) in try RequestParser().parse("CASE NOTE \(id) text=\(text)")! }
+        #expect(await second.handle(try note("a"), data: nil, session: &olga).code == .notFound)
+        #expect(await second.handle(try note("b"), data: nil, session: &reg).code == .forbidden)
+        #expect(second.caseCache.count == 0)
+        #expect(await second.handle(try note("c"), data: nil, session: &alice).code == .ok)
+        #expect(second.caseCache.count == 1)
+        await second.store.close()
+    }
+}
