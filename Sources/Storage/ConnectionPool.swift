@@ -28,6 +28,8 @@ final class ConnectionPool: Sendable {
         var nextWaiterID = 0
         var closed = false
         var failures = 0
+        /// Every failed attempt to connect since start, for metrics.
+        var connectFailures = 0
         var backoffUntil: ContinuousClock.Instant?
     }
 
@@ -94,6 +96,14 @@ final class ConnectionPool: Sendable {
         }
         for waiter in waiters { waiter.resume(throwing: StoreError(.unavailable, "the store is closed")) }
         try? await threads.shutdownGracefully()
+    }
+
+    /// How the pool is used right now, for STATS and metrics.
+    var status: PoolStatus {
+        state.withLock { state in
+            PoolStatus(size: size, open: state.open, idle: state.idle.count, waiting: state.waiters.count,
+                       connectFailures: state.connectFailures)
+        }
     }
 
     // MARK: - Leases
@@ -165,6 +175,7 @@ final class ConnectionPool: Sendable {
         let waiters: [CheckedContinuation<Lease, any Error>] = state.withLock { state in
             state.open -= 1
             state.failures += 1
+            state.connectFailures += 1
             let milliseconds = min(2_000, 50 << min(state.failures - 1, 6))
             state.backoffUntil = ContinuousClock.now + .milliseconds(milliseconds)
             // Nobody is connected: waiting work would wait for nothing.

@@ -37,6 +37,8 @@ public final class SQLStore: Store {
 
     public func close() async { await pool.close() }
 
+    public func poolStatus() -> PoolStatus? { pool.status }
+
     /// Applies every migration not yet recorded, each in its own transaction.
     /// Safe to run concurrently from several processes and to run again.
     public func migrate() async throws(StoreError) -> [Migration] {

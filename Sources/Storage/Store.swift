@@ -81,6 +81,35 @@ public protocol Store: Sendable {
 
     /// Closes connections; later calls fail with `.unavailable`.
     func close() async
+
+    /// The database connections' use right now; nil when the store has no pool.
+    func poolStatus() -> PoolStatus?
+}
+
+extension Store {
+    public func poolStatus() -> PoolStatus? { nil }
+}
+
+/// A connection pool's use at one moment (STATS, the metrics endpoint).
+public struct PoolStatus: Sendable, Equatable {
+    /// Most connections the pool opens.
+    public var size: Int
+    /// Connections open now (in use, idle, or being opened).
+    public var open: Int
+    /// Open connections waiting for work.
+    public var idle: Int
+    /// Pieces of work waiting for a connection.
+    public var waiting: Int
+    /// Failed attempts to connect since the store was opened.
+    public var connectFailures: Int
+
+    public var inUse: Int { max(0, open - idle) }
+
+    public init(size: Int, open: Int, idle: Int, waiting: Int, connectFailures: Int) {
+        self.size = size; self.open = open; self.idle = idle; self.waiting = waiting
+        self.connectFailures = connectFailures
+    }
+
 }
 
 /// A template body about to be published, with what validation learnt of it.

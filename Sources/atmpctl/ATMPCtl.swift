@@ -18,7 +18,7 @@ struct ATMPCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             PingCommand.self, HelloCommand.self, UserCommand.self, TemplateCommand.self, CaseCommand.self,
-            AuditCommand.self, WatchCommand.self, ShellCommand.self, BenchCommand.self,
+            AuditCommand.self, WatchCommand.self, ShellCommand.self, BenchCommand.self, StatsCommand.self,
         ]
     )
 }

@@ -27,3 +27,19 @@ struct HelloCommand: ParsableCommand {
         }
     }
 }
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show the daemon's counters: requests and latencies per command, changes, conflicts, connections, pool (admin).",
+        discussion: "The figures are this atmpd instance's since it started; the metrics endpoint exposes the same ones.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        try online(connection) { server, printer throws(ClientError) in
+            // The instance's counters as `key  value` lines, then pool and commands as tables.
+            printer.reply(try server.perform(.init(verb: ["STATS"])), detailFirst: true)
+        }
+    }
+}

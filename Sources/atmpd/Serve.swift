@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Cases kept in memory for the change path; 0 turns the cache off (default 100000). [env: ATMP_CASE_CACHE]")
     var caseCache: Int?
 
+    @Option(help: "Serve Prometheus metrics over HTTP on HOST:PORT at /metrics (default off). [env: ATMP_METRICS_LISTEN]")
+    var metricsListen: String?
+
     func run() async throws {
         let settings = try Settings(configPath: common.config)
         var server = ServerConfiguration()
@@ -84,6 +87,13 @@ struct Serve: AsyncParsableCommand {
         if let cases = try settings.integer("case-cache", flag: caseCache, range: 0...100_000_000) {
             service.caseCacheCapacity = cases
         }
+        var metricsAddress: ServerConfiguration.TCPAddress?
+        if let text = settings.value("metrics-listen", flag: metricsListen) {
+            guard let address = ServerConfiguration.TCPAddress(parsing: text) else {
+                throw ValidationError("--metrics-listen takes HOST:PORT, not \(text.debugDescription)")
+            }
+            metricsAddress = address
+        }
         let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
         let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
         server.peerAuthentication = peerAuthentication
@@ -115,9 +125,18 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let clock = OverdueClock(service: commands, tick: .seconds(tickSeconds), logger: logger)
-        // Shut down in reverse order: the server stops first, then the clock.
+        // Shut down in reverse order: the server stops first, then the clock
+        // (and the metrics endpoint, so the last figures can still be scraped).
+        var services: [any Service] = [clock, control]
+        if let metricsAddress {
+            let endpoint = MetricsEndpoint(address: metricsAddress, service: commands, logger: logger) { port in
+                let host = metricsAddress.host.contains(":") ? "[\(metricsAddress.host)]" : metricsAddress.host
+                say("atmpd: metrics at http://\(host):\(port)/metrics")
+            }
+            services.insert(endpoint, at: 0)
+        }
         let group = ServiceGroup(
-            services: [clock, control], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         defer { SystemdNotify.send("STOPPING=1") }
         do {

@@ -44,6 +44,24 @@ struct OnlineCommandTests {
         #expect(result.stdout.contains("OK count=2 next=C-000002"))
     }
 
+    @Test func statsPrintsTheCountersAsTables() throws {
+        let (result, server) = try run(["stats"], [
+            Exchange("STATS", reply: """
+                250-stats uptime=12 requests=40 connections=2 changes=9 conflicts=1
+                250-pool size=8 open=2 in-use=1 idle=1 waiting=0 connect-failures=0
+                250-command name="CASE ADVANCE" count=5 errors=1 replies=250:4,553:1 p50-us=900 p99-us=2100
+                250-command name="CASE OPEN" count=3 errors=0 replies=250:3 p50-us=800 p99-us=1500
+                250 OK
+                """),
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(server.mismatches.isEmpty, "\(server.requests)")
+        #expect(result.stdout.contains("CASE ADVANCE  5      1       250:4,553:1"), "\(result.stdout)")
+        #expect(result.stdout.hasPrefix("uptime       12\nrequests     40\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("conflicts    1\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("SIZE  OPEN  IN-USE"), "\(result.stdout)")
+    }
+
     @Test func jsonIsOneDocument() throws {
         let (result, _) = try run(["case", "show", "C-000001", "--json"], [
             Exchange("CASE SHOW C-000001", reply: "250-case id=C-000001 state=a\n250-next transition=go to=b ready=true\n250 OK"),

@@ -148,6 +148,7 @@ struct AtmpdTests {
         ["--no-such-flag"],
         ["serve", "--max-connections", "0"],
         ["serve", "--listen", "no-port-here"],
+        ["serve", "--metrics-listen", "nowhere"],
         ["serve", "--log-level", "loud"],
         ["user", "add", "alice"],
         ["user", "add", "bad name!", "--roles", "admin"],

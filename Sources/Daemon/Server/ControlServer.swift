@@ -158,9 +158,14 @@ public final class ControlServer: Service, Sendable {
             id: registry.nextID(), channel: channel, transport: transport, configuration: configuration, logger: logger)
         switch registry.admit(connection) {
         case .admitted:
-            defer { registry.remove(connection) }
+            service.metrics.connectionAccepted()
+            defer {
+                registry.remove(connection)
+                service.metrics.connectionClosed()
+            }
             await connection.run(service: service, greeting: greeting, prepare: prepareSession)
         case .tooBusy:
+            service.metrics.connectionRefused()
             logger.warning("connection limit reached; refusing a connection", metadata: ["limit": "\(configuration.maxConnections)"])
             await refuse(channel, with: .error(.tooBusy("too many connections (limit \(configuration.maxConnections)); try later")))
         case .shuttingDown:

@@ -42,6 +42,7 @@ enum Authorization {
         "CASE LIST": .signedIn,
         "AUDIT TRAIL": .auditReader, "AUDIT VERIFY": .auditReader,
         "WATCH": .watcher, "UNWATCH": .signedIn,
+        "STATS": .admin,
     ]
 
     /// Regulators and admins read every case and every chain.

@@ -57,6 +57,8 @@ public final class CommandService: Sendable {
     public let hub: EventHub
     public let clock: WallClock
     public let logger: Logger
+    /// What this instance counts, for STATS and the metrics endpoint.
+    public let metrics: DaemonMetrics
 
     let users: UserDirectory
     let templates: TemplateCache
@@ -66,12 +68,13 @@ public final class CommandService: Sendable {
     let decoyHash: String
 
     public init(store: any Store, configuration: ServiceConfiguration, hub: EventHub, clock: WallClock = .system,
-                logger: Logger) {
+                metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.hub = hub
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
         self.users = UserDirectory(store: store, ttl: configuration.userCacheTTL)
         self.templates = TemplateCache(store: store)
         self.caseCache = CaseCache(capacity: configuration.caseCacheCapacity)
@@ -80,6 +83,15 @@ public final class CommandService: Sendable {
 
     /// Answers one request. `data` is the data block of a `+` request.
     public func handle(_ request: Request, data: String?, session: inout Session) async -> Outcome {
+        let started = ContinuousClock.now
+        let outcome = await answer(request, data: data, session: &session)
+        let known = CommandTable.specs[request.command] != nil
+        metrics.requestAnswered(command: known ? request.command : "unknown", code: outcome.reply.code.rawValue,
+                                duration: ContinuousClock.now - started)
+        return outcome
+    }
+
+    private func answer(_ request: Request, data: String?, session: inout Session) async -> Outcome {
         let command = request.command
         logger.debug("command", metadata: [
             "session": "\(session.id)", "user": "\(session.user ?? "-")", "request": "\(Self.redacted(request))",
@@ -140,6 +152,7 @@ public final class CommandService: Sendable {
         case "UNWATCH":
             session.watch = nil
             return Outcome(.ok())
+        case "STATS": return stats()
         default:
             throw ServiceFailure(.unknownCommand("unknown command \(command)"))
         }
@@ -166,6 +179,7 @@ public final class CommandService: Sendable {
 
     /// The reply for a store error, logged as it deserves.
     func storeFailure(_ error: StoreError) -> ServiceFailure {
+        metrics.storeError(error.code)
         switch error.code {
         case .conflict, .notFound: break
         case .unavailable: logger.warning("storage unavailable", metadata: ["error": "\(error)"])

@@ -70,6 +70,8 @@ enum CommandTable {
         // Watching
         CommandSpec(verb: "WATCH", positional: ["all"], optionalPositional: 1, optional: ["case", "template"]),
         CommandSpec(verb: "UNWATCH"),
+        // Operations (this project's extension)
+        CommandSpec(verb: "STATS"),
     ]
 
     /// Checks a request against its spec: arity, keys, data block. A data

@@ -71,6 +71,7 @@ extension CommandService {
             // (or churn) the cache by naming cases.
             if fromStore { caseCache.put(stored) }
             if let expect, expect != stored.case.version {
+                metrics.conflict()
                 throw ServiceFailure(.versionConflict("case \(id) is at version \(stored.case.version), not \(expect)"))
             }
             return try decideAndSeal(command, on: stored.case, caseID: id, template: entry.template, principal: principal)
@@ -167,6 +168,7 @@ extension CommandService {
             do throws(StoreError) {
                 try await store.commit(prepared.write)
             } catch let error where error.code == .conflict {
+                metrics.conflict()
                 // Decided on a version that is no longer current: whatever is
                 // cached for the case is stale, so the retry reads the store.
                 caseCache.remove(prepared.after.id)
@@ -180,6 +182,7 @@ extension CommandService {
                 throw storeFailure(error)
             }
             caseCache.put(prepared.write.stored)
+            metrics.changeCommitted(events: prepared.events.count)
             publish(prepared.events, template: prepared.after.template, state: prepared.after.state)
             logger.info("case changed", metadata: [
                 "user": "\(principal.name)", "command": "\(request.command)", "case": "\(prepared.after.id)",

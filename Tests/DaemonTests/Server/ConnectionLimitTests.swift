@@ -27,6 +27,11 @@ struct ConnectionLimitTests {
         #expect(try await fourth.readLine()?.hasPrefix("220 ") == true)
         try await second.send("PING\n")
         #expect(try await second.readFinal() == "250 OK pong")
+        // STATS counts them: two open now, three accepted, one refused.
+        #expect(await eventually { server.service.metrics.stats(sampling: .init()).connections == 2 })
+        let stats = server.service.metrics.stats(sampling: .init())
+        #expect(stats.connectionsAccepted == 3)
+        #expect(stats.connectionsRefused == 1)
         try await server.stop()
     }
 

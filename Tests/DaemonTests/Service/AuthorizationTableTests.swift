@@ -132,6 +132,7 @@ import Testing
         Row("WATCH template=trial", .watchTemplate),
         Row("WATCH template=other", .watchOtherTemplate),
         Row("UNWATCH", .signedIn),
+        Row("STATS", .admin),
     ]
 
     /// The users of every test here, each kind's roles; `victim` is what admin rows act on.

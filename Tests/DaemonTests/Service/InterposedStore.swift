@@ -52,4 +52,5 @@ final class InterposedStore: Store {
         try await base.idempotency(user: user, key: key, now: now)
     }
     func close() async { await base.close() }
+    func poolStatus() -> PoolStatus? { base.poolStatus() }
 }

@@ -1,0 +1,265 @@
+import Histogram
+import Prometheus
+import Storage
+import Synchronization
+
+/// Counts what one atmpd instance does, for STATS and for the Prometheus
+/// endpoint, from one set of recordings.
+///
+/// Each recording updates two things: this instance's own figures (read back
+/// by STATS, with HdrHistogram percentiles per command) and swift-prometheus
+/// collectors (emitted in Prometheus' text format by the endpoint). Keeping
+/// both is a little duplication on purpose: swift-prometheus cannot read its
+/// values back, and STATS should not depend on the endpoint being on.
+///
+/// What can only be sampled — open connections, pool use, the case cache —
+/// is read when asked (`stats(sampling:)`, `prometheusText(sampling:)`).
+public final class DaemonMetrics: Sendable {
+    /// Latency buckets for `atmpd_request_duration_seconds`: 100 µs to 10 s.
+    static let buckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2_500),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+    ]
+
+    /// What is sampled at the moment of asking rather than counted.
+    public struct Sample: Sendable {
+        public var watchers: Int
+        public var pool: PoolStatus?
+        public var caseCacheEntries: Int
+        public var caseCacheHits: Int64
+        public var caseCacheMisses: Int64
+        public init(watchers: Int = 0, pool: PoolStatus? = nil, caseCacheEntries: Int = 0,
+                    caseCacheHits: Int64 = 0, caseCacheMisses: Int64 = 0) {
+            self.watchers = watchers; self.pool = pool
+            self.caseCacheEntries = caseCacheEntries; self.caseCacheHits = caseCacheHits
+            self.caseCacheMisses = caseCacheMisses
+        }
+    }
+
+    private struct CommandState {
+        var replies: [Int: Int64] = [:]
+        var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
+                                        numberOfSignificantValueDigits: .two)
+        var totalMicroseconds: UInt64 = 0
+        var requestCounters: [Int: Prometheus.Counter] = [:]
+        let duration: DurationHistogram
+    }
+
+    private struct State: ~Copyable {
+        var commands: [String: CommandState] = [:]
+        var connectionsOpen = 0
+        var connectionsAccepted: Int64 = 0
+        var connectionsRefused: Int64 = 0
+        var changes: Int64 = 0
+        var changeEvents: Int64 = 0
+        var overdueEvents: Int64 = 0
+        var conflicts: Int64 = 0
+        var storeUnavailable: Int64 = 0
+        var storeFailures: Int64 = 0
+        /// Sampled counters already passed on to Prometheus (it only adds).
+        var exportedCacheHits: Int64 = 0
+        var exportedCacheMisses: Int64 = 0
+        var exportedConnectFailures: Int64 = 0
+    }
+
+    public let registry: PrometheusCollectorRegistry
+    private let state = Mutex(State())
+    private let started = ContinuousClock.now
+
+    private let connectionsAccepted: Prometheus.Counter
+    private let connectionsRefused: Prometheus.Counter
+    private let changes: Prometheus.Counter
+    private let changeEvents: Prometheus.Counter
+    private let overdueEvents: Prometheus.Counter
+    private let conflicts: Prometheus.Counter
+    private let storeUnavailable: Prometheus.Counter
+    private let storeFailures: Prometheus.Counter
+    private let cacheHits: Prometheus.Counter
+    private let cacheMisses: Prometheus.Counter
+    private let connectFailures: Prometheus.Counter
+    private let connections: Gauge
+    private let watchers: Gauge
+    private let cacheEntries: Gauge
+    private let uptime: Gauge
+    private let poolGauges: (size: Gauge, inUse: Gauge, idle: Gauge, waiting: Gauge)
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Prometheus.Counter {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "atmpd", metricName: name, unitName: "total", helpText: help),
+                labels: labels)
+        }
+        func gauge(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "atmpd", metricName: name, unitName: unit, helpText: help),
+                labels: labels)
+        }
+        connectionsAccepted = counter("connections_accepted", "Control connections accepted since start.")
+        connectionsRefused = counter("connections_refused", "Control connections refused with 452 (connection limit).")
+        changes = counter("changes", "Case changes committed (CASE OPEN included).")
+        changeEvents = counter("change_events", "Audit events written by committed case changes.")
+        overdueEvents = counter("overdue_events", "case.overdue events raised by this instance.")
+        conflicts = counter("conflicts", "Commits refused because the case had changed (retried ones included).")
+        storeUnavailable = counter("store_errors", "Store calls that failed, by kind.", [("kind", "unavailable")])
+        storeFailures = counter("store_errors", "Store calls that failed, by kind.", [("kind", "failure")])
+        cacheHits = counter("case_cache_lookups", "Case cache lookups on the change path.", [("result", "hit")])
+        cacheMisses = counter("case_cache_lookups", "Case cache lookups on the change path.", [("result", "miss")])
+        connectFailures = counter("pool_connect_failures", "Failed attempts to open a database connection.")
+        connections = gauge("connections", "open", "Control connections open now.")
+        watchers = gauge("watchers", "open", "Connections watching events now.")
+        cacheEntries = gauge("case_cache", "entries", "Cases held in the case cache.")
+        uptime = gauge("uptime", "seconds", "Seconds since this instance started.")
+        let poolHelp = "Database connections of the pool."
+        poolGauges = (gauge("pool", "connections", poolHelp, [("state", "size")]),
+                      gauge("pool", "connections", poolHelp, [("state", "in_use")]),
+                      gauge("pool", "connections", poolHelp, [("state", "idle")]),
+                      gauge("pool", "waiters", "Work waiting for a database connection."))
+    }
+
+    // MARK: - Recording
+
+    /// One request answered: its command (as `CommandService` names it), reply code and time taken.
+    public func requestAnswered(command: String, code: Int, duration: Duration) {
+        let micros = UInt64(max(0, duration.microseconds))
+        let (counter, histogram): (Prometheus.Counter, DurationHistogram) = state.withLock { state in
+            var figures = state.commands[command] ?? CommandState(duration: makeDuration(command))
+            figures.replies[code, default: 0] += 1
+            _ = figures.latency.record(micros)
+            figures.totalMicroseconds &+= micros
+            let counter = figures.requestCounters[code] ?? makeRequestCounter(command, code)
+            figures.requestCounters[code] = counter
+            state.commands[command] = figures
+            return (counter, figures.duration)
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+
+    public func connectionAccepted() {
+        state.withLock { state in
+            state.connectionsAccepted += 1
+            state.connectionsOpen += 1
+        }
+        connectionsAccepted.increment()
+        connections.increment()
+    }
+
+    public func connectionClosed() {
+        state.withLock { $0.connectionsOpen -= 1 }
+        connections.decrement()
+    }
+
+    public func connectionRefused() {
+        state.withLock { $0.connectionsRefused += 1 }
+        connectionsRefused.increment()
+    }
+
+    /// A case change committed, with the events it wrote; `overdue` when the clock raised it.
+    public func changeCommitted(events: Int, overdue: Bool = false) {
+        state.withLock { state in
+            state.changes += 1
+            state.changeEvents += Int64(events)
+            if overdue { state.overdueEvents += Int64(events) }
+        }
+        changes.increment()
+        changeEvents.increment(by: Int64(events))
+        if overdue { overdueEvents.increment(by: Int64(events)) }
+    }
+
+    public func conflict() {
+        state.withLock { $0.conflicts += 1 }
+        conflicts.increment()
+    }
+
+    /// A store call failed for reasons of the database, not of the request.
+    public func storeError(_ code: StoreError.Code) {
+        switch code {
+        case .conflict, .notFound: return
+        case .unavailable:
+            state.withLock { $0.storeUnavailable += 1 }
+            storeUnavailable.increment()
+        default:
+            state.withLock { $0.storeFailures += 1 }
+            storeFailures.increment()
+        }
+    }
+
+    // MARK: - Reading
+
+    public func stats(sampling sample: Sample) -> DaemonStats {
+        let uptime = Int64((ContinuousClock.now - started).components.seconds)
+        return state.withLock { state in
+            DaemonStats(
+                uptimeSeconds: uptime, connections: state.connectionsOpen,
+                connectionsAccepted: state.connectionsAccepted, connectionsRefused: state.connectionsRefused,
+                watchers: sample.watchers, changes: state.changes, changeEvents: state.changeEvents,
+                overdueEvents: state.overdueEvents, conflicts: state.conflicts,
+                storeUnavailable: state.storeUnavailable, storeFailures: state.storeFailures, pool: sample.pool,
+                caseCacheEntries: sample.caseCacheEntries, caseCacheHits: sample.caseCacheHits,
+                caseCacheMisses: sample.caseCacheMisses,
+                commands: state.commands.sorted { $0.key < $1.key }.map { name, figures in
+                    DaemonStats.CommandFigures(
+                        command: name, replies: figures.replies,
+                        p50: figures.latency.valueAtPercentile(50), p90: figures.latency.valueAtPercentile(90),
+                        p99: figures.latency.valueAtPercentile(99), max: figures.latency.max,
+                        totalMicroseconds: figures.totalMicroseconds)
+                })
+        }
+    }
+
+    /// Prometheus' text exposition format (version 0.0.4), with the sampled
+    /// gauges brought up to date first.
+    public func prometheusText(sampling sample: Sample) -> String {
+        uptime.set(Double((ContinuousClock.now - started).components.seconds))
+        watchers.set(Int64(sample.watchers))
+        cacheEntries.set(Int64(sample.caseCacheEntries))
+        if let pool = sample.pool {
+            poolGauges.size.set(Int64(pool.size))
+            poolGauges.inUse.set(Int64(pool.inUse))
+            poolGauges.idle.set(Int64(pool.idle))
+            poolGauges.waiting.set(Int64(pool.waiting))
+        }
+        // Sampled totals reach Prometheus' counters as the growth since the
+        // last scrape; under the lock, so two scrapes at once do not add it twice.
+        let (hits, misses, failures) = state.withLock { state in
+            defer {
+                state.exportedCacheHits = max(state.exportedCacheHits, sample.caseCacheHits)
+                state.exportedCacheMisses = max(state.exportedCacheMisses, sample.caseCacheMisses)
+                state.exportedConnectFailures = max(state.exportedConnectFailures, Int64(sample.pool?.connectFailures ?? 0))
+            }
+            return (sample.caseCacheHits - state.exportedCacheHits, sample.caseCacheMisses - state.exportedCacheMisses,
+                    Int64(sample.pool?.connectFailures ?? 0) - state.exportedConnectFailures)
+        }
+        if hits > 0 { cacheHits.increment(by: hits) }
+        if misses > 0 { cacheMisses.increment(by: misses) }
+        if failures > 0 { connectFailures.increment(by: failures) }
+        return registry.emitToString()
+    }
+
+    // MARK: - Collectors made on first use
+
+    private func makeDuration(_ command: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "atmpd", metricName: "request_duration", unitName: "seconds",
+                                             helpText: "Time from a request reaching the command service to its reply."),
+            labels: [("command", command)], buckets: Self.buckets)
+    }
+
+    private func makeRequestCounter(_ command: String, _ code: Int) -> Prometheus.Counter {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "atmpd", metricName: "requests", unitName: "total",
+                                             helpText: "Requests answered, by command and reply code."),
+            labels: [("command", command), ("code", "\(code)")])
+    }
+}
+
+extension Duration {
+    /// Whole microseconds.
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

@@ -1,0 +1,103 @@
+import ControlProtocol
+import Storage
+
+/// Everything one atmpd instance counts, at one moment: what STATS answers
+/// and what the metrics endpoint exposes. A plain value, so its rendering is
+/// tested without a server.
+///
+/// Counters run from the instance's start; they are per instance, not per
+/// database (several instances on one database each count their own).
+public struct DaemonStats: Sendable, Equatable {
+    /// One command's requests since start.
+    public struct CommandFigures: Sendable, Equatable {
+        /// `"CASE ADVANCE"`; `unknown` for verbs the server does not know and
+        /// `unparsed` for lines that were not a request at all.
+        public var command: String
+        /// Replies by code (250, 450, 553, …).
+        public var replies: [Int: Int64]
+        /// Time from the request's arrival at the command service to its reply
+        /// being ready, in microseconds (HdrHistogram, 2 significant digits).
+        public var p50: UInt64
+        public var p90: UInt64
+        public var p99: UInt64
+        public var max: UInt64
+        public var totalMicroseconds: UInt64
+
+        public var count: Int64 { replies.values.reduce(0, +) }
+        /// Replies that were not a success.
+        public var errors: Int64 { replies.filter { $0.key != 250 }.values.reduce(0, +) }
+    }
+
+    public var uptimeSeconds: Int64
+    /// Open control connections, accepted ones since start, and ones refused with 452.
+    public var connections: Int
+    public var connectionsAccepted: Int64
+    public var connectionsRefused: Int64
+    /// Connections watching right now.
+    public var watchers: Int
+    /// Case changes committed (CASE OPEN and every other change), and the
+    /// audit events they wrote.
+    public var changes: Int64
+    public var changeEvents: Int64
+    /// `case.overdue` events raised by this instance's clock.
+    public var overdueEvents: Int64
+    /// Commits refused because the case had moved on (an `expect=` mismatch or
+    /// a concurrent change), retried ones included.
+    public var conflicts: Int64
+    /// Store calls that failed for the database's reasons: `unavailable`
+    /// (answered 451) and other failures (logged at error level).
+    public var storeUnavailable: Int64
+    public var storeFailures: Int64
+    public var pool: PoolStatus?
+    public var caseCacheEntries: Int
+    public var caseCacheHits: Int64
+    public var caseCacheMisses: Int64
+    /// Per command, sorted by name.
+    public var commands: [CommandFigures]
+
+    public var requests: Int64 { commands.reduce(0) { $0 + $1.count } }
+
+    /// The STATS reply's records: one `stats`, one `pool` (when the store
+    /// has a pool), one `command` per command seen. Field names are this
+    /// project's extension of the protocol (docs/protocol.md).
+    public var records: [ReplyRecord] {
+        var stats: [Field] = [
+            Field("uptime", "\(uptimeSeconds)"),
+            Field("requests", "\(requests)"),
+            Field("connections", "\(connections)"),
+            Field("connections-accepted", "\(connectionsAccepted)"),
+            Field("connections-refused", "\(connectionsRefused)"),
+            Field("watchers", "\(watchers)"),
+            Field("changes", "\(changes)"),
+            Field("change-events", "\(changeEvents)"),
+            Field("overdue-events", "\(overdueEvents)"),
+            Field("conflicts", "\(conflicts)"),
+            Field("store-unavailable", "\(storeUnavailable)"),
+            Field("store-failures", "\(storeFailures)"),
+        ]
+        stats += [
+            Field("case-cache", "\(caseCacheEntries)"),
+            Field("case-cache-hits", "\(caseCacheHits)"),
+            Field("case-cache-misses", "\(caseCacheMisses)"),
+        ]
+        var records = [ReplyRecord("stats", fields: stats)]
+        if let pool {
+            records.append(ReplyRecord("pool", fields: [
+                Field("size", "\(pool.size)"), Field("open", "\(pool.open)"), Field("in-use", "\(pool.inUse)"),
+                Field("idle", "\(pool.idle)"), Field("waiting", "\(pool.waiting)"),
+                Field("connect-failures", "\(pool.connectFailures)"),
+            ]))
+        }
+        for figures in commands {
+            let codes = figures.replies.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
+            records.append(ReplyRecord("command", fields: [
+                Field("name", figures.command), Field("count", "\(figures.count)"), Field("errors", "\(figures.errors)"),
+                Field("replies", codes.joined(separator: ",")),
+                Field("p50-us", "\(figures.p50)"), Field("p90-us", "\(figures.p90)"), Field("p99-us", "\(figures.p99)"),
+                Field("max-us", "\(figures.max)"),
+                Field("mean-us", "\(figures.count == 0 ? 0 : figures.totalMicroseconds / UInt64(figures.count))"),
+            ]))
+        }
+        return records
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import SocketTestSupport
+import Storage
+import Testing
+@testable import Daemon
+
+/// The Prometheus text the endpoint serves, and the endpoint itself on a real socket.
+@Suite struct MetricsEndpointTests {
+    /// Every sample line of the text format: `name{labels} value`, the value a number.
+    static func samples(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                Issue.record("not a sample line: \(line)")
+                continue
+            }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    @Test("recordings come out in Prometheus' text format")
+    func textFormat() throws {
+        let metrics = DaemonMetrics()
+        metrics.requestAnswered(command: "CASE OPEN", code: 250, duration: .microseconds(700))
+        metrics.requestAnswered(command: "CASE OPEN", code: 250, duration: .milliseconds(30))
+        metrics.requestAnswered(command: "CASE ADVANCE", code: 553, duration: .microseconds(50))
+        metrics.changeCommitted(events: 1)
+        metrics.changeCommitted(events: 2, overdue: true)
+        metrics.conflict()
+        metrics.storeError(.unavailable)
+        metrics.storeError(.conflict)  // not a store error: the request's own doing
+        metrics.connectionAccepted()
+        metrics.connectionAccepted()
+        metrics.connectionClosed()
+        let pool = PoolStatus(size: 8, open: 3, idle: 1, waiting: 0, connectFailures: 2)
+        let text = metrics.prometheusText(sampling: .init(watchers: 1, pool: pool, caseCacheEntries: 5,
+                                                          caseCacheHits: 10, caseCacheMisses: 4))
+        let samples = Self.samples(text)
+        #expect(samples[#"atmpd_requests_total{command="CASE OPEN",code="250"}"#] == 2)
+        #expect(samples[#"atmpd_requests_total{command="CASE ADVANCE",code="553"}"#] == 1)
+        #expect(samples[#"atmpd_request_duration_seconds_count{command="CASE OPEN"}"#] == 2)
+        #expect(samples[#"atmpd_request_duration_seconds_bucket{command="CASE OPEN",le="0.001"}"#] == 1)
+        #expect(samples[#"atmpd_request_duration_seconds_bucket{command="CASE OPEN",le="0.05"}"#] == 2)
+        #expect(samples[#"atmpd_request_duration_seconds_bucket{command="CASE ADVANCE",le="0.0001"}"#] == 1)
+        #expect(samples["atmpd_changes_total"] == 2)
+        #expect(samples["atmpd_change_events_total"] == 3)
+        #expect(samples["atmpd_overdue_events_total"] == 2)
+        #expect(samples["atmpd_conflicts_total"] == 1)
+        #expect(samples[#"atmpd_store_errors_total{kind="unavailable"}"#] == 1)
+        #expect(samples[#"atmpd_store_errors_total{kind="failure"}"#] == 0)
+        #expect(samples["atmpd_connections_open"] == 1)
+        #expect(samples["atmpd_connections_accepted_total"] == 2)
+        #expect(samples["atmpd_watchers_open"] == 1)
+        #expect(samples[#"atmpd_pool_connections{state="in_use"}"#] == 2)
+        #expect(samples[#"atmpd_pool_connections{state="size"}"#] == 8)
+        #expect(samples[#"atmpd_case_cache_lookups_total{result="hit"}"#] == 10)
+        #expect(samples["atmpd_pool_connect_failures_total"] == 2)
+        #expect(text.contains("# TYPE atmpd_requests_total counter"))
+        #expect(text.contains("# HELP atmpd_conflicts_total "))
+
+        // Sampled totals grow by what changed, however often they are scraped.
+        _ = metrics.prometheusText(sampling: .init(pool: pool, caseCacheHits: 10, caseCacheMisses: 4))
+        let again = Self.samples(metrics.prometheusText(sampling: .init(pool: pool, caseCacheHits: 13, caseCacheMisses: 4)))
+        #expect(again[#"atmpd_case_cache_lookups_total{result="hit"}"#] == 13)
+        #expect(again[#"atmpd_case_cache_lookups_total{result="miss"}"#] == 4)
+        #expect(again["atmpd_pool_connect_failures_total"] == 2)
+    }
+
+    @Test("STATS and the endpoint tell the same counts")
+    func sameFigures() throws {
+        let metrics = DaemonMetrics()
+        for code in [250, 250, 451] { metrics.requestAnswered(command: "CASE NOTE", code: code, duration: .milliseconds(2)) }
+        metrics.conflict()
+        let stats = metrics.stats(sampling: .init())
+        let samples = Self.samples(metrics.prometheusText(sampling: .init()))
+        let note = try #require(stats.commands.first { $0.command == "CASE NOTE" })
+        #expect(Double(note.count) == samples[#"atmpd_request_duration_seconds_count{command="CASE NOTE"}"#])
+        #expect(Double(note.replies[451] ?? 0) == samples[#"atmpd_requests_total{command="CASE NOTE",code="451"}"#])
+        #expect(Double(stats.conflicts) == samples["atmpd_conflicts_total"])
+        #expect(note.errors == 1)
+        #expect((1_900...2_100).contains(note.p50))
+    }
+
+    @Test("only GET and HEAD of /metrics are served")
+    func routing() {
+        func head(_ method: HTTPMethod, _ uri: String) -> HTTPRequestHead {
+            HTTPRequestHead(version: .http1_1, method: method, uri: uri)
+        }
+        #expect(MetricsEndpoint.respond(to: head(.GET, "/metrics"), body: { "x" }).status == .ok)
+        #expect(MetricsEndpoint.respond(to: head(.GET, "/metrics?name[]=x"), body: { "x" }).status == .ok)
+        #expect(MetricsEndpoint.respond(to: head(.HEAD, "/metrics"), body: { "x" }).status == .ok)
+        #expect(MetricsEndpoint.respond(to: head(.POST, "/metrics"), body: { "x" }).status == .methodNotAllowed)
+        #expect(MetricsEndpoint.respond(to: head(.GET, "/"), body: { "x" }).status == .notFound)
+        #expect(MetricsEndpoint.respond(to: head(.GET, "/metrics/../etc"), body: { "x" }).status == .notFound)
+        let ok = MetricsEndpoint.respond(to: head(.GET, "/metrics"), body: { "atmpd_x 1\n" })
+        #expect(ok.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(ok.body == "atmpd_x 1\n")
+    }
+
+    @Test("the endpoint serves the service's figures over HTTP, and stops on shutdown")
+    func overHTTP() async throws {
+        let server = try await TestServer.start()
+        var logger = Logger(label: "atmp.test.metrics")
+        logger.logLevel = .critical
+        let (bound, signal) = AsyncStream.makeStream(of: Int.self)
+        let endpoint = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: server.service,
+                                       logger: logger, onListening: { signal.yield($0); signal.finish() })
+        let group = ServiceGroup(services: [endpoint], logger: logger)
+        let run = Task { try await group.run() }
+        var iterator = bound.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+
+        // One control connection, so there is something to count.
+        let client = try await server.connectGreeted()
+        try await client.send("PING\n")
+        #expect(try await client.readFinal().hasPrefix("250"))
+
+        let http = try TestClient(loopbackPort: port)
+        try await http.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let response = try await http.readToEnd().joined(separator: "\n")
+        #expect(response.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(response.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"))
+        #expect(response.contains(#"atmpd_requests_total{command="PING",code="250"} 1"#))
+        #expect(response.contains("atmpd_connections_open 1"))
+        #expect(response.contains("HTTP/1.1 404 Not Found"))
+
+        let post = try TestClient(loopbackPort: port)
+        try await post.send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+        #expect(try await post.readToEnd().first == "HTTP/1.1 405 Method Not Allowed")
+
+        await group.triggerGracefulShutdown()
+        try await run.value
+        #expect(throws: (any Error).self) { try TestClient(loopbackPort: port) }
+        try await server.stop()
+    }
+
+    @Test("a port already taken stops the endpoint with a start error")
+    func portTaken() async throws {
+        let server = try await TestServer.start()
+        var logger = Logger(label: "atmp.test.metrics")
+        logger.logLevel = .critical
+        let (bound, signal) = AsyncStream.makeStream(of: Int.self)
+        let first = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: server.service, logger: logger,
+                                    onListening: { signal.yield($0); signal.finish() })
+        let firstGroup = ServiceGroup(services: [first], logger: logger)
+        let firstRun = Task { try await firstGroup.run() }
+        var iterator = bound.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let second = MetricsEndpoint(address: .init(host: "127.0.0.1", port: port), service: server.service, logger: logger)
+        await #expect(throws: ControlServer.StartError.self) { try await second.run() }
+        await firstGroup.triggerGracefulShutdown()
+        try await firstRun.value
+        try await server.stop()
+    }
+}
