@@ -23,6 +23,32 @@ import Testing
         return samples
     }
 
+    static let logger: Logger = {
+        var logger = Logger(label: "atmp.test.metrics")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// An endpoint on a free loopback port, run in a ServiceGroup; returns once it is bound.
+    static func startEndpoint(for service: CommandService) async throws
+        -> (group: ServiceGroup, run: Task<Void, any Error>, port: Int)
+    {
+        let (bound, signal) = AsyncStream.makeStream(of: Int.self)
+        let endpoint = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: service, logger: logger,
+                                       onListening: { signal.yield($0); signal.finish() })
+        let group = ServiceGroup(services: [endpoint], logger: logger)
+        let run = Task {
+            defer { signal.finish() }
+            try await group.run()
+        }
+        var iterator = bound.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await run.value
+            throw ClientError("the metrics endpoint did not start")
+        }
+        return (group, run, port)
+    }
+
     @Test("recordings come out in Prometheus' text format")
     func textFormat() throws {
         let metrics = DaemonMetrics()
@@ -105,15 +131,7 @@ import Testing
     @Test("the endpoint serves the service's figures over HTTP, and stops on shutdown")
     func overHTTP() async throws {
         let server = try await TestServer.start()
-        var logger = Logger(label: "atmp.test.metrics")
-        logger.logLevel = .critical
-        let (bound, signal) = AsyncStream.makeStream(of: Int.self)
-        let endpoint = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: server.service,
-                                       logger: logger, onListening: { signal.yield($0); signal.finish() })
-        let group = ServiceGroup(services: [endpoint], logger: logger)
-        let run = Task { try await group.run() }
-        var iterator = bound.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let (group, run, port) = try await Self.startEndpoint(for: server.service)
 
         // One control connection, so there is something to count.
         let client = try await server.connectGreeted()
@@ -142,16 +160,9 @@ import Testing
     @Test("a port already taken stops the endpoint with a start error")
     func portTaken() async throws {
         let server = try await TestServer.start()
-        var logger = Logger(label: "atmp.test.metrics")
-        logger.logLevel = .critical
-        let (bound, signal) = AsyncStream.makeStream(of: Int.self)
-        let first = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: server.service, logger: logger,
-                                    onListening: { signal.yield($0); signal.finish() })
-        let firstGroup = ServiceGroup(services: [first], logger: logger)
-        let firstRun = Task { try await firstGroup.run() }
-        var iterator = bound.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let second = MetricsEndpoint(address: .init(host: "127.0.0.1", port: port), service: server.service, logger: logger)
+        let (firstGroup, firstRun, port) = try await Self.startEndpoint(for: server.service)
+        let second = MetricsEndpoint(address: .init(host: "127.0.0.1", port: port), service: server.service,
+                                     logger: Self.logger)
         await #expect(throws: ControlServer.StartError.self) { try await second.run() }
         await firstGroup.triggerGracefulShutdown()
         try await firstRun.value
