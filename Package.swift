@@ -123,8 +123,9 @@ let package = Package(
             "DataGenerator", "Storage", "AuditLog", "CaseEngine", "PostgresClient", "PostgresTestSupport",
         ]),
         .testTarget(name: "StorageTests", dependencies: [
-            "Storage", "AuditLog", "CaseEngine", "PostgresClient", "SQLiteClient", "PostgresTestSupport",
+            "Storage", "AuditLog", "CaseEngine", "Workflow", "PostgresClient", "SQLiteClient", "PostgresTestSupport",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
             "SocketTestSupport",

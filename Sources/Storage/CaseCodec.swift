@@ -177,18 +177,23 @@ enum CaseCodec {
 public struct PackedCase: Sendable {
     public let id: String
     public let version: Int64
+    /// The body's canonical JSON, shrunk by `CasePacking` when `isPacked`.
     let body: [UInt8]
+    let isPacked: Bool
     let overdueAt: Timestamp?
     let alarmAt: Timestamp?
 
     public init(_ stored: StoredCase) {
         id = stored.case.id
         version = stored.case.version
-        // Copied to an array of exactly its size: the encoder's buffer grew by
-        // doubling and may be nearly twice as large.
         let encoded = CaseCodec.encode(stored.case).canonicalJSON()
-        body = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
-            count = buffer.initialize(fromContentsOf: encoded)
+        let packed = CasePacking.pack(encoded)
+        isPacked = packed != nil
+        // Copied to an array of exactly its size: the buffers grew by
+        // doubling and may be nearly twice as large.
+        let bytes = packed ?? encoded
+        body = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
         }
         overdueAt = stored.overdueAt
         alarmAt = stored.alarmAt
@@ -196,8 +201,11 @@ public struct PackedCase: Sendable {
 
     /// The projection again; fails only if the bytes were damaged in memory.
     public func unpacked() throws(StoreError) -> StoredCase {
+        guard let json = isPacked ? CasePacking.unpack(body) : body else {
+            throw StoreError(.corrupt, "a cached case does not unpack")
+        }
         let value: JSONValue
-        do { value = try JSONValue.parse(body) } catch {
+        do { value = try JSONValue.parse(json) } catch {
             throw StoreError(.corrupt, "a cached case does not parse: \(error)")
         }
         return StoredCase(case: try CaseCodec.decode(value), overdueAt: overdueAt, alarmAt: alarmAt)
