@@ -195,7 +195,10 @@ private struct ExportRun {
         compare("template", opened.data["template"])
         compare("template-version", opened.data["version"])
         compare("attributes", .object(attributes))
-        let snapshotHold = snapshot["hold"].flatMap { $0.isNull ? nil : ($0.objectValue?["reason"] ?? $0) }
+        // Not `flatMap { … nil … }`: JSONValue is nil-literal convertible, so
+        // a bare `nil` there would become JSON null instead of "no hold".
+        var snapshotHold: JSONValue?
+        if let value = snapshot["hold"], !value.isNull { snapshotHold = value.objectValue?["reason"] ?? value }
         if snapshotHold != hold.map(JSONValue.string) {
             problem(.snapshot, "hold is \(Self.show(snapshotHold)) but the events lead to \(Self.show(hold.map(JSONValue.string)))")
         }

@@ -200,6 +200,17 @@ struct ExportFixture {
         var hold = ExportFixture()
         hold.export.snapshot["hold"] = nil
         #expect(hold.verify().problems.map(\.area) == [.snapshot])
+
+        // Resumed: the snapshot's hold is JSON null, and that agrees.
+        var resumed = ExportFixture()
+        resumed.records.append(AuditRecord(at: t0.adding(seconds: 3600), actor: "alice", role: "sponsor",
+                                           action: "case.resumed", data: ["reason": "closed"]))
+        resumed.reseal()
+        resumed.export.snapshot["hold"] = .null
+        resumed.export.snapshot["version"] = 8
+        #expect(resumed.verify().problems == [])
+        resumed.export.snapshot["hold"] = ["reason": "deviation", "since": "x", "by": "alice"]
+        #expect(resumed.verify().problems.map(\.area) == [.snapshot])
     }
 
     @Test func templateMustMatchItsSha256AndTheCase() {
