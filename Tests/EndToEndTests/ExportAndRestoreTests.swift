@@ -40,7 +40,14 @@ import Testing
         // Offline, with atmpctl, as a regulator would.
         let directory = s.daemon.directory.path
         let file = "\(directory)/\(s.caseID).export.json"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let exported = try runTool("atmpctl", ["audit", "export", s.caseID, "--output", file, "--socket", s.daemon.socket],
+                                   environment: ["ATMP_USER": "reader", "ATMP_PASSWORD": Scenario.password])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(exported.stdout.contains("head \(head)"))
+        // The same file as the protocol's block, but for the export time.
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written.split(separator: "\n").filter { !$0.hasPrefix("\"exported\"") }
+                == text.split(separator: "\n").filter { !$0.hasPrefix("\"exported\"") })
         try FileManager.default.createDirectory(atPath: "\(directory)/docs", withIntermediateDirectories: true)
         try Data(document.utf8).write(to: URL(fileURLWithPath: "\(directory)/docs/report.txt"))
         let good = try runTool("atmpctl", ["audit", "verify", file, "--documents", "\(directory)/docs", "--head", head])
