@@ -45,3 +45,27 @@ extension ControlConnection {
                                  events: reply.status?["events"].flatMap { Int($0) } ?? 0, reply: reply)
     }
 }
+
+/// A case export as `AUDIT EXPORT CASE` sends it.
+public struct CaseExportFile: Sendable, Hashable {
+    public var caseID: String
+    /// The export document exactly as sent, for `atmpctl audit verify FILE`.
+    public var text: String
+    public var events: Int
+    public var head: String
+    /// The reply as received.
+    public var reply: Reply
+}
+
+extension ControlConnection {
+    /// `AUDIT EXPORT CASE ID`: `250+export case= format= version= events= head=`, the file as its data block.
+    public func auditExport(case id: String) throws(ClientError) -> CaseExportFile {
+        let reply = try perform(Request(verb: ["AUDIT", "EXPORT"], positional: ["CASE", id]))
+        guard let block = reply.records.first(where: { $0.type == "export" && $0.data != nil }) else {
+            throw .malformedReply("AUDIT EXPORT answered without an export data block")
+        }
+        return CaseExportFile(
+            caseID: block["case"] ?? id, text: block.data ?? "", events: block["events"].flatMap { Int($0) } ?? 0,
+            head: block["head"] ?? "", reply: reply)
+    }
+}

@@ -7,7 +7,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export and verify audit trails.",
-        subcommands: [Trail.self, Verify.self]
+        subcommands: [Trail.self, Export.self, Verify.self]
     )
 
     struct Trail: ParsableCommand {
@@ -51,6 +51,49 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export a case: its trail, snapshot, template, documents and signatures in one file.",
+            discussion: """
+                The file is what AUDIT EXPORT CASE sends (docs/audit-format.md, "Case export"). \
+                A regulator verifies it offline with `atmpctl audit verify FILE`, adding \
+                --documents DIR to match document files by sha256 and --head HEX for a head known \
+                from elsewhere. Without --output the file goes to standard output.
+                """
+        )
+
+        @Argument(help: "The case id.") var id: String
+        @Option(help: "Write the export to this file instead of standard output.") var output: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try online(connection) { server, printer throws(ClientError) in
+                let export = try server.auditExport(case: id)
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: Data(export.text.utf8)) else {
+                        throw .io("\(output): cannot be written")
+                    }
+                }
+                if printer.json {
+                    return printer.reply(export.reply, extra: [
+                        "case": .string(export.caseID), "events": .int(Int64(export.events)),
+                        "head": .string(export.head),
+                    ])
+                }
+                if let output {
+                    printer.out("""
+                        wrote case \(export.caseID) (\(export.events) events) to \(output)
+                        head \(export.head)
+                        verify offline with: atmpctl audit verify \(output) --head \(export.head)
+                        """)
+                } else {
+                    printer.out(export.text)
+                    printError("case \(export.caseID): \(export.events) events, head \(export.head)")
+                }
+            }
+        }
+    }
+
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify an exported audit trail offline, or chains on the server.",
@@ -60,6 +103,12 @@ struct AuditCommand: AsyncParsableCommand {
                 each prev must equal the previous hash. Exits 0 with a summary, or 65 naming each \
                 broken chain and its first bad seq. A removed last event can only be detected \
                 against the head the server reports: pass it with --head.
+
+                A case export (atmpctl audit export) is recognised by its first line and verified \
+                whole: the chain, its head against the case version, the snapshot's state, \
+                template and attributes against the events, the template YAML against its sha256, \
+                the documents and signatures against their events. --documents DIR hashes the \
+                files in DIR and reports each listed document found or missing.
 
                 With a CHAIN name, no argument, or --server: the server verifies (AUDIT VERIFY), \
                 every chain when none is named; a broken chain exits 65.
@@ -72,6 +121,9 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(name: .customLong("head"), help: "Expected head hash, as CHAIN=HEX or HEX when the file holds one chain. Repeatable.")
         var heads: [String] = []
 
+        @Option(help: "With a case export: a directory of document files to match by sha256.")
+        var documents: String?
+
         @Flag(help: "Verify on the server even if a file of that name exists.")
         var server = false
 
@@ -79,7 +131,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let file = target, !server, meansFile(file) {
-                let report = verifyTrail(try readInput(file), heads: heads)
+                let bytes = try readInput(file)
+                let report = CaseExportVerifier.looksLikeExport(bytes)
+                    ? verifyExport(bytes, heads: heads, documents: documents)
+                    : documents == nil ? verifyTrail(bytes, heads: heads)
+                    : TrailCheck(ok: false, summary: [], failures: ["atmpctl: --documents applies to a case export, and \(file) is a trail"])
                 if !report.ok {
                     for line in report.failures { printError(line) }
                     throw ExitStatus.dataError
@@ -88,6 +144,7 @@ struct AuditCommand: AsyncParsableCommand {
                 return
             }
             if !heads.isEmpty { throw ValidationError("--head applies to a trail file, not to the server") }
+            if documents != nil { throw ValidationError("--documents applies to a case export file, not to the server") }
             try online(connection) { server, printer throws(ClientError) in
                 let result = try server.verifyAudit(target)
                 printer.done(result.reply, "verified on the server: \(result.chains) chains, \(result.events) events, no break")

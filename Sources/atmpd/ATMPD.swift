@@ -10,7 +10,7 @@ struct ATMPD: AsyncParsableCommand {
             With no options atmpd keeps its data in ./.atmp (or $ATMP_DATA_DIR): an SQLite \
             database and the control socket atmpd.sock. See docs/daemon.md.
             """,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self],
+        subcommands: [Serve.self, Migrate.self, Verify.self, UserCommand.self],
         defaultSubcommand: Serve.self)
 }
 

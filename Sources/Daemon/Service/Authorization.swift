@@ -41,6 +41,7 @@ enum Authorization {
         // Everyone signed in may list; the list holds only cases they may read.
         "CASE LIST": .signedIn,
         "AUDIT TRAIL": .auditReader, "AUDIT VERIFY": .auditReader,
+        "AUDIT EXPORT": .auditReader,
         "WATCH": .watcher, "UNWATCH": .signedIn,
         "STATS": .admin,
     ]

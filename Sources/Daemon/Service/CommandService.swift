@@ -148,6 +148,7 @@ public final class CommandService: Sendable {
             return try await changeCase(request, session: &session)
         case "AUDIT TRAIL": return try await auditTrail(request, session)
         case "AUDIT VERIFY": return try await auditVerify(request, session)
+        case "AUDIT EXPORT": return try await auditExport(request, session)
         case "WATCH": return try await watch(request, session: &session)
         case "UNWATCH":
             session.watch = nil

@@ -67,6 +67,7 @@ enum CommandTable {
         // Audit
         CommandSpec(verb: "AUDIT TRAIL", positional: ["CHAIN"], optional: ["from", "limit"]),
         CommandSpec(verb: "AUDIT VERIFY", positional: ["CHAIN"], optionalPositional: 1),
+        CommandSpec(verb: "AUDIT EXPORT", positional: ["CASE", "ID"]),
         // Watching
         CommandSpec(verb: "WATCH", positional: ["all"], optionalPositional: 1, optional: ["case", "template"]),
         CommandSpec(verb: "UNWATCH"),

@@ -125,6 +125,8 @@ import Testing
         Row({ c in "AUDIT VERIFY \(c.other)" }, .readOtherCase),
         Row("AUDIT VERIFY system", .readSystem),
         Row("AUDIT VERIFY", .readSystem),
+        Row({ c in "AUDIT EXPORT CASE \(c.trial)" }, .readCase),
+        Row({ c in "AUDIT EXPORT CASE \(c.other)" }, .readOtherCase),
         Row("WATCH", .readSystem),
         Row("WATCH all", .readSystem),
         Row({ c in "WATCH case=\(c.trial)" }, .readCase),
@@ -212,7 +214,7 @@ import Testing
             }
             for id in [cases.trial, cases.other] {
                 let readable = visible.contains(id)
-                for line in ["CASE SHOW \(id)", "AUDIT TRAIL \(id)", "AUDIT VERIFY \(id)", "WATCH case=\(id)"] {
+                for line in ["CASE SHOW \(id)", "AUDIT TRAIL \(id)", "AUDIT VERIFY \(id)", "AUDIT EXPORT CASE \(id)", "WATCH case=\(id)"] {
                     let code = try await f.run(line, as: user).code
                     #expect(readable ? code == .ok : code == .notFound, "\(line) as \(kind): \(code)")
                 }
@@ -273,7 +275,7 @@ import Testing
     /// Commands that read or only shape the session: a regulator may succeed at these.
     static func readOnly(_ line: String) -> Bool {
         let readers = ["HELLO", "PING", "QUIT", "AUTH", "TEMPLATE CHECK", "TEMPLATE LIST", "TEMPLATE SHOW",
-                       "TEMPLATE GRAPH", "CASE SHOW", "CASE LIST", "AUDIT TRAIL", "AUDIT VERIFY", "WATCH", "UNWATCH"]
+                       "TEMPLATE GRAPH", "CASE SHOW", "CASE LIST", "AUDIT TRAIL", "AUDIT VERIFY", "AUDIT EXPORT", "WATCH", "UNWATCH"]
         return readers.contains { line.hasPrefix($0) || line.hasPrefix("+" + $0) }
     }
 }

@@ -54,6 +54,41 @@ import Testing
         #expect(all.code == .ok && all.status?["chains"] == "2")
     }
 
+    @Test func exportHoldsTheWholeCaseAndVerifies() async throws {
+        let f = try await ServiceFixture.make()
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        try await f.addUser("rita", roles: ["reviewer"])
+        try await f.addUser("reg", roles: ["regulator"])
+        let id = try await f.openTrialCase()
+        try await f.run("CASE SET \(id) attr.phase=two reason=\"phase two\"", as: "alice")
+        try await f.run("CASE ATTACH \(id) document=protocol sha256=\(hexA) title=Protocol", as: "alice")
+        try await f.run("CASE SIGN \(id) submit meaning=reviewed password=\"\(ServiceFixture.password)\"", as: "rita")
+        #expect(try await f.run("CASE ADVANCE \(id) submit", as: "alice").code == .ok)
+        try await f.run("CASE HOLD \(id) reason=deviation", as: "alice")
+
+        func export() async throws -> (ReplyRecord, CaseExportReport) {
+            let outcome = try await f.run("AUDIT EXPORT CASE \(id)", as: "reg")
+            let record = try #require(outcome.records("export").first, "\(outcome.reply)")
+            let report = CaseExportVerifier.verify(Array((record.data ?? "").utf8), expectedHead: record["head"])
+            return (record, report)
+        }
+        let (held, heldReport) = try await export()
+        #expect(heldReport.problems == [])
+        #expect(held["events"] == "6" && heldReport.events == 6 && heldReport.signatures == 1)
+        #expect(held["head"] == (try await f.store.chainHead(id))?.hash)
+        #expect(held.data?.contains(#""hold":{"by":"alice","reason":"deviation""#) == true)
+        #expect(held.data?.contains(#""state":"review""#) == true)
+
+        try await f.run("CASE RESUME \(id) reason=closed", as: "alice")
+        let (resumed, resumedReport) = try await export()
+        #expect(resumedReport.problems == [])
+        #expect(resumed["events"] == "7" && resumed.data?.contains(#""hold":null"#) == true)
+        #expect(try await f.run("AUDIT EXPORT CASE C-999999", as: "reg").code == .notFound)
+        #expect(try await f.run("AUDIT EXPORT CHAIN \(id)", as: "reg").code == .badArgument)
+        #expect(try await f.run("AUDIT EXPORT CASE", as: "reg").code == .badArgument)
+    }
+
     @Test func brokenChainIs557() async throws {
         let f = try await ServiceFixture.make(interposed: true)
         try await f.publishTemplates()
