@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func exportedCaseVerifiesOfflineAndTamperingIsNamed(_ backend: Backend) throws {
+    func exportedCaseVerifiesOfflineAndTamperingIsNamed(_ backend: Backend) async throws {
         let s = try Scenario(backend)
         let document = "the final report, version 1\n"
         try Self.fill(s, document: document)
@@ -40,7 +40,7 @@ import Testing
         // Offline, with atmpctl, as a regulator would.
         let directory = s.daemon.directory.path
         let file = "\(directory)/\(s.caseID).export.json"
-        let exported = try runTool("atmpctl", ["audit", "export", s.caseID, "--output", file, "--socket", s.daemon.socket],
+        let exported = try await runTool("atmpctl", ["audit", "export", s.caseID, "--output", file, "--socket", s.daemon.socket],
                                    environment: ["ATMP_USER": "reader", "ATMP_PASSWORD": Scenario.password])
         #expect(exported.status == 0, "\(exported.stderr)")
         #expect(exported.stdout.contains("head \(head)"))
@@ -50,21 +50,21 @@ import Testing
                 == text.split(separator: "\n").filter { !$0.hasPrefix("\"exported\"") })
         try FileManager.default.createDirectory(atPath: "\(directory)/docs", withIntermediateDirectories: true)
         try Data(document.utf8).write(to: URL(fileURLWithPath: "\(directory)/docs/report.txt"))
-        let good = try runTool("atmpctl", ["audit", "verify", file, "--documents", "\(directory)/docs", "--head", head])
+        let good = try await runTool("atmpctl", ["audit", "verify", file, "--documents", "\(directory)/docs", "--head", head])
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.stdout.contains("document report sha256") && good.stdout.contains("found"))
 
         let tampered = "\(directory)/tampered.json"
         try Data(text.replacingOccurrences(of: #""to":"review""#, with: #""to":"accepted""#).utf8)
             .write(to: URL(fileURLWithPath: tampered))
-        let bad = try runTool("atmpctl", ["audit", "verify", tampered])
+        let bad = try await runTool("atmpctl", ["audit", "verify", tampered])
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("broken: chain: chain \(s.caseID) broken at seq 4"), "\(bad.stderr)")
 
-        let parent = try runTool("atmpctl", ["audit", "verify", file, "--documents", directory])
+        let parent = try await runTool("atmpctl", ["audit", "verify", file, "--documents", directory])
         #expect(parent.status == 0, "files are found in subdirectories too: \(parent.stderr)")
         try FileManager.default.removeItem(atPath: "\(directory)/docs/report.txt")
-        let gone = try runTool("atmpctl", ["audit", "verify", file, "--documents", "\(directory)/docs"])
+        let gone = try await runTool("atmpctl", ["audit", "verify", file, "--documents", "\(directory)/docs"])
         #expect(gone.status == 65 && gone.stderr.contains("MISSING"), "\(gone.stderr)")
 
         // The same permission as AUDIT TRAIL on the case; only cases export.
@@ -74,7 +74,7 @@ import Testing
         expectError(try s.root.send("AUDIT EXPORT CASE C-999999"), 550, "not-found")
     }
 
-    @Test func atmpdVerifyOnSQLiteWithoutADaemon() throws {
+    @Test func atmpdVerifyOnSQLiteWithoutADaemon() async throws {
         let s = try Scenario(.sqlite)
         try Self.fill(s, document: "x")
         s.daemon.stop()
@@ -83,7 +83,7 @@ import Testing
         #expect(run.output.contains("no break"))
     }
 
-    @Test func restoredBackupVerifiesAndATamperedCopyIsNamed() throws {
+    @Test func restoredBackupVerifiesAndATamperedCopyIsNamed() async throws {
         let s = try Scenario(.postgres)
         try Self.fill(s, document: "report")
         let settings = try ConnectionSettings(s.daemon.database)
@@ -91,15 +91,15 @@ import Testing
         let headsQuery = "SELECT id, version, head FROM cases UNION ALL SELECT chain, seq, hash FROM chain_heads WHERE seq > 0 ORDER BY 1"
 
         // Back up: the heads first, then the dump (docs/operations.md).
-        let heads = try settings.run("psql", ["-X", "-At", "-d", s.daemon.database, "-c", headsQuery])
+        let heads = try await settings.run("psql", ["-X", "-At", "-d", s.daemon.database, "-c", headsQuery])
         #expect(heads.status == 0 && heads.stdout.contains("\(s.caseID)|4|"), "\(heads.stderr)")
         try Data(heads.stdout.utf8).write(to: URL(fileURLWithPath: "\(directory)/heads.txt"))
         let dump = "\(directory)/atmp.dump"
-        let dumped = try settings.run("pg_dump", ["-Fc", "-d", s.daemon.database, "-f", dump])
+        let dumped = try await settings.run("pg_dump", ["-Fc", "-d", s.daemon.database, "-f", dump])
         #expect(dumped.status == 0, "\(dumped.stderr)")
 
         let restored = "restored_\(UInt32.random(in: 0...UInt32.max))"
-        let good = try settings.verifyRestore(dump, into: restored, heads: "\(directory)/heads.txt")
+        let good = try await settings.verifyRestore(dump, into: restored, heads: "\(directory)/heads.txt")
         #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
         #expect(good.stdout.contains("no break"))
 
@@ -109,19 +109,19 @@ import Testing
             UPDATE audit_events SET data = replace(data, 'Final report', 'Draft report') WHERE chain = '\(s.caseID)' AND seq = 2;
             ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;
             """
-        let changed = try settings.run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", restored, "-c", tamper])
+        let changed = try await settings.run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", restored, "-c", tamper])
         #expect(changed.status == 0, "\(changed.stderr)")
         let tamperedDump = "\(directory)/tampered.dump"
-        #expect(try settings.run("pg_dump", ["-Fc", "-d", restored, "-f", tamperedDump]).status == 0)
-        let bad = try settings.verifyRestore(tamperedDump, into: restored + "_t", heads: nil)
+        #expect(try await settings.run("pg_dump", ["-Fc", "-d", restored, "-f", tamperedDump]).status == 0)
+        let bad = try await settings.verifyRestore(tamperedDump, into: restored + "_t", heads: nil)
         #expect(bad.status == 65)
         #expect(bad.stdout.contains("broken chain=\(s.caseID) seq=2"), "\(bad.stdout) \(bad.stderr)")
 
         // A dump older than the recorded heads: every chain verifies, the heads do not.
         expectOK(try s.client("lead").send("CASE NOTE \(s.caseID) text=\"after the backup\""))
-        let later = try settings.run("psql", ["-X", "-At", "-d", s.daemon.database, "-c", headsQuery])
+        let later = try await settings.run("psql", ["-X", "-At", "-d", s.daemon.database, "-c", headsQuery])
         try Data(later.stdout.utf8).write(to: URL(fileURLWithPath: "\(directory)/later-heads.txt"))
-        let old = try settings.verifyRestore(dump, into: restored + "_o", heads: "\(directory)/later-heads.txt")
+        let old = try await settings.verifyRestore(dump, into: restored + "_o", heads: "\(directory)/later-heads.txt")
         #expect(old.status == 65)
         #expect(old.stdout.contains("broken chain=\(s.caseID) seq=5") && old.stdout.contains("older or truncated"),
                 "\(old.stdout) \(old.stderr)")
@@ -140,22 +140,32 @@ struct ConnectionSettings {
         guard environment["PGHOST"] != nil else { throw ClientError("no host in \(conninfo)") }
     }
 
-    func run(_ tool: String, _ arguments: [String]) throws -> ToolRun {
-        try runTool(tool, arguments, environment: environment)
+    func run(_ tool: String, _ arguments: [String]) async throws -> ToolRun {
+        try await runTool(tool, arguments, environment: environment)
     }
 
-    func verifyRestore(_ dump: String, into database: String, heads: String?) throws -> ToolRun {
+    func verifyRestore(_ dump: String, into database: String, heads: String?) async throws -> ToolRun {
         var arguments = [dump, "--dbname", database, "--atmpd", try DaemonProcess.binary.path]
         if let heads { arguments += ["--heads", heads] }
         let script = DaemonProcess.packageRoot.appendingPathComponent("scripts/verify-restore").path
-        return try runTool(script, arguments, environment: environment)
+        return try await runTool(script, arguments, environment: environment)
     }
 }
 
 struct ToolRun { var status: Int32; var stdout: String; var stderr: String }
 
-/// Runs a program (a built product by name, a path, or a tool on PATH) to completion.
-func runTool(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolRun {
+/// Runs a program (a built product by name, a path, or a tool on PATH) to
+/// completion, waiting on a thread of its own: a restore takes seconds, and
+/// blocking the cooperative pool that long starves every other test.
+func runTool(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ToolRun {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try runToolBlocking(tool, arguments, environment: environment) })
+        }.start()
+    }
+}
+
+private func runToolBlocking(_ tool: String, _ arguments: [String], environment: [String: String]) throws -> ToolRun {
     let process = Process()
     if tool == "atmpctl" {
         process.executableURL = try BuiltProducts.executable("atmpctl")
