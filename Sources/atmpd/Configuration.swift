@@ -164,11 +164,12 @@ extension CommonOptions {
 }
 
 /// Opens the store, or exits 69 with a message saying why not.
-func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, logger: Logger)
-    async throws -> SQLStore
+func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, instance: String? = nil,
+               logger: Logger) async throws -> SQLStore
 {
     do {
-        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
+        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, instance: instance,
+                                       logger: logger)
     } catch {
         printError("cannot reach the database \(location): \(error.message)")
         throw Exit.unavailable

@@ -94,7 +94,10 @@ struct Serve: AsyncParsableCommand {
         let location = try common.databaseLocation(settings)
         let logger = try common.bootstrapLogging(settings)
 
-        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
+        // Names this process in the event notifications its commits send (PostgreSQL).
+        let instance = String(UUID().uuidString.lowercased().prefix(13))
+        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, instance: instance,
+                                        logger: logger)
         for migration in try await migrate(store) {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
@@ -114,15 +117,28 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("could not tell systemd that atmpd is ready (NOTIFY_SOCKET)")
             }
         }
-        let clock = OverdueClock(service: commands, tick: .seconds(tickSeconds), logger: logger)
-        // Shut down in reverse order: the server stops first, then the clock.
+        // Several instances may share a PostgreSQL database: one scans for
+        // overdue cases at a time, and each relays the others' events to its
+        // watchers. SQLite is one process per file: neither is needed.
+        var services: [any Service] = []
+        var lease: PostgresScanLease?
+        if case .postgres(let connectionString) = location {
+            lease = PostgresScanLease(connectionString: connectionString, logger: logger)
+            let listener = PostgresEventListener(connectionString: connectionString, logger: logger)
+            services.append(ClusterEventRelay(listener: listener, instance: instance, service: commands, logger: logger))
+            logger.info("instance id", metadata: ["instance": "\(instance)"])
+        }
+        services.append(OverdueClock(service: commands, tick: .seconds(tickSeconds), lease: lease, logger: logger))
+        services.append(control)
+        // Shut down in reverse order: the server stops first, then the clock, then the relay.
         let group = ServiceGroup(
-            services: [clock, control], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
         defer { SystemdNotify.send("STOPPING=1") }
         do {
             try await group.run()
         } catch {
+            await lease?.close()
             await store.close()
             let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
             if let start = Self.startError(in: error) {
@@ -132,6 +148,7 @@ struct Serve: AsyncParsableCommand {
             printError("stopped: \(reason)")
             throw ExitCode.failure
         }
+        await lease?.close()
         await store.close()
         logger.info("atmpd stopped")
     }

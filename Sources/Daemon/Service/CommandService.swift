@@ -58,6 +58,9 @@ public final class CommandService: Sendable {
     public let clock: WallClock
     public let logger: Logger
 
+    /// Overdue scans this instance ran and skipped (see `OverdueClock`).
+    public let overdueScans = OverdueScanCounters()
+
     let users: UserDirectory
     let templates: TemplateCache
     let caseCache: CaseCache
