@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# What the cross-instance event notifications cost: `atmpctl bench` against
+# one atmpd on a throwaway PostgreSQL cluster (fsync and synchronous_commit
+# on), alternating rounds with the `audit_events_notify` trigger enabled and
+# disabled (ALTER TABLE … DISABLE TRIGGER), so both use the same binary, data
+# and cluster. A second atmpd LISTENs as a real peer would. Prints the median
+# changes/s and p99 of each.
+#
+#   Benchmarks/notify-cost.sh [--connections 8] [--duration 15] [--rounds 3] [--build release|none]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+connections=8; duration=15; rounds=3; build=release
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --connections) connections="$2"; shift 2 ;;
+        --duration) duration="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
+        --build) build="$2"; shift 2 ;;
+        *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64 ;;
+    esac
+done
+log() { echo "notify-cost: $*" >&2; }
+fail() { log "error: $*"; exit 1; }
+
+pg_bin=""
+for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do [[ -x "$dir/initdb" ]] && pg_bin="$dir"; done
+[[ -n "$pg_bin" ]] || fail "no PostgreSQL server programs"
+[[ "$build" == release ]] && { swift build -c release --product atmpd >&2; swift build -c release --product atmpctl >&2; }
+bin="$(swift build -c release --show-bin-path)"
+atmpd="$bin/atmpd"; atmpctl="$bin/atmpctl"
+
+as_server=()
+[[ "$(id -u)" == 0 ]] && as_server=(runuser -u postgres --)
+work="$(mktemp -d /tmp/atmp-notify-XXXXXX)"; chmod 755 "$work"
+pgdir="$work/pg"; mkdir -p "$pgdir"
+[[ ${#as_server[@]} -gt 0 ]] && chown postgres: "$pgdir"
+port=$(( 20000 + RANDOM % 20000 ))
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+    "${as_server[@]}" "$pg_bin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"${as_server[@]}" "$pg_bin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+"${as_server[@]}" "$pg_bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+    -o "-k $pgdir -p $port -c listen_addresses= -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+psql() { "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$port" -U postgres "$@"; }
+psql -d postgres -c "CREATE DATABASE atmp" >/dev/null
+database="postgresql:///atmp?host=$pgdir&port=$port&user=postgres"
+
+export ATMP_PASSWORD="bench-password"
+"$atmpd" migrate --database "$database" >/dev/null
+echo "$ATMP_PASSWORD" | "$atmpd" user add bench --roles admin,lead --database "$database" >/dev/null
+mkdir -p "$work/workflows"
+for name in a b; do
+    (cd "$work" && exec "$atmpd" serve --database "$database" --socket "$work/$name.sock" \
+        --workflows "$work/workflows" --log-level warning >"$work/$name.log" 2>&1) &
+    pids+=($!)
+done
+for _ in $(seq 1 300); do
+    "$atmpctl" ping --socket "$work/a.sock" >/dev/null 2>&1 && "$atmpctl" ping --socket "$work/b.sock" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+run() {
+    local out="$work/run.json"
+    psql -d atmp -c CHECKPOINT >/dev/null
+    "$atmpctl" bench --socket "$work/a.sock" --user bench --connections "$connections" --duration "$duration" --json \
+        >"$out" || fail "atmpctl bench failed: $(cat "$out")"
+    rate=$(sed -nE 's/.*"changes_per_s":([0-9.]+).*/\1/p' "$out")
+    p99=$(sed -nE 's/.*"p99_us":([0-9]+).*/\1/p' "$out")
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+on_rate=(); on_p99=(); off_rate=(); off_p99=()
+for r in $(seq 1 "$rounds"); do
+    psql -d atmp -c "ALTER TABLE audit_events ENABLE TRIGGER audit_events_notify" >/dev/null
+    run; on_rate+=("$rate"); on_p99+=("$p99"); log "round $r notify on:  $rate changes/s, p99 $p99 µs"
+    psql -d atmp -c "ALTER TABLE audit_events DISABLE TRIGGER audit_events_notify" >/dev/null
+    run; off_rate+=("$rate"); off_p99+=("$p99"); log "round $r notify off: $rate changes/s, p99 $p99 µs"
+done
+echo "connections=$connections duration=${duration}s rounds=$rounds nproc=$(nproc)"
+echo "notify off: $(median "${off_rate[@]}") changes/s, p99 $(median "${off_p99[@]}") µs"
+echo "notify on:  $(median "${on_rate[@]}") changes/s, p99 $(median "${on_p99[@]}") µs"
