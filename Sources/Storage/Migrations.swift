@@ -38,6 +38,7 @@ enum Migrations {
     /// events (cases, users, templates, sign-ins, a batch or one change) can
     /// forget it. State and template come from the case row as the statement
     /// left it, which is what the writing instance publishes locally too.
+    /// The setting `atmp.notify = off` (per database or role) silences it.
     static let postgresV3 = Migration(version: 3, name: "event notifications", statements: [
         """
         CREATE FUNCTION atmp_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -47,6 +48,11 @@ enum Migrations {
             item text;
             r record;
         BEGIN
+            -- A deployment of one instance may switch the announcements off
+            -- (ALTER DATABASE … SET atmp.notify = off): NOTIFY costs throughput.
+            IF current_setting('atmp.notify', true) = 'off' THEN
+                RETURN NULL;
+            END IF;
             FOR r IN
                 SELECT a.chain, a.seq,
                        json_build_array(a.chain, a.seq, a.action, a.actor, c.state, c.template)::text AS item

@@ -68,6 +68,23 @@ struct ClusterCoordinationTests {
         await store.close()
     }
 
+    @Test func announcementsCanBeSwitchedOffForTheDatabase() async throws {
+        let (store, url) = try await Self.store(instance: "inst-a")
+        await store.close()
+        let admin = try PostgresConnection(url)
+        let database = try #require(try admin.execute("SELECT current_database()").rows.first?.text(0))
+        try admin.execute("ALTER DATABASE \"\(database)\" SET atmp.notify = off")
+        // Settings of the database apply to sessions opened after the change.
+        let quiet = try await PostgresStore.open(connectionString: url, poolSize: 2, instance: "inst-a", logger: Self.logger)
+        let listener = try PostgresConnection(url)
+        try listener.listen(EventNotification.channel)
+        let builder = CaseBuilder(id: try await quiet.allocateCaseID(), at: Timestamp(seconds: 1_800_000_000))
+        try await quiet.commit(builder.write(since: 0))
+        #expect(try listener.waitForNotifications(timeout: .milliseconds(500)).isEmpty)
+        #expect(try await quiet.trail(chain: builder.current.id, from: 1, limit: 10).count == 1)
+        await quiet.close()
+    }
+
     @Test func systemEventsAndWritersWithoutAnInstanceAreAnnouncedToo() async throws {
         let (store, url) = try await Self.store(instance: nil)
         let listener = try PostgresConnection(url)
