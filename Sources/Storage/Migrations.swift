@@ -13,7 +13,7 @@ enum Dialect { case postgres, sqlite }
 enum Migrations {
     static func all(for dialect: Dialect) -> [Migration] {
         switch dialect {
-        case .postgres: return [Migration(version: 1, name: "initial schema", statements: postgresV1), v2, postgresV3]
+        case .postgres: return [Migration(version: 1, name: "initial schema", statements: postgresV1), v2]
         case .sqlite: return [Migration(version: 1, name: "initial schema", statements: sqliteV1), v2]
         }
     }
@@ -28,61 +28,6 @@ enum Migrations {
     static let v2 = Migration(version: 2, name: "case list indexes", statements: [
         "CREATE INDEX cases_by_template_state ON cases (template, state, num)",
         "CREATE INDEX cases_with_deadline ON cases (num) WHERE overdue_at IS NOT NULL",
-    ])
-
-    /// PostgreSQL only: every statement that appends audit events announces
-    /// them with NOTIFY on `EventNotification.channel`, in the same
-    /// transaction — so other atmpd instances hear of a change only once it is
-    /// committed, and in commit order (see `EventNotification` for the payload).
-    /// A trigger rather than code in each write path: no path that appends
-    /// events (cases, users, templates, sign-ins, a batch or one change) can
-    /// forget it. State and template come from the case row as the statement
-    /// left it, which is what the writing instance publishes locally too.
-    /// The setting `atmp.notify = off` (per database or role) silences it.
-    static let postgresV3 = Migration(version: 3, name: "event notifications", statements: [
-        """
-        CREATE FUNCTION atmp_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE
-            head text := '{"o":' || to_json(coalesce(current_setting('atmp.instance', true), ''))::text || ',"e":[';
-            chunk text := '';
-            item text;
-            r record;
-        BEGIN
-            -- A deployment of one instance may switch the announcements off
-            -- (ALTER DATABASE … SET atmp.notify = off): NOTIFY costs throughput.
-            IF current_setting('atmp.notify', true) = 'off' THEN
-                RETURN NULL;
-            END IF;
-            FOR r IN
-                SELECT a.chain, a.seq,
-                       json_build_array(a.chain, a.seq, a.action, a.actor, c.state, c.template)::text AS item
-                FROM added a LEFT JOIN cases c ON c.id = a.chain
-                ORDER BY a.chain, a.seq
-            LOOP
-                item := r.item;
-                -- NOTIFY payloads must stay under 8000 bytes: an event too
-                -- big to describe is sent as a reference the listener reads.
-                IF octet_length(item) > 7000 THEN
-                    item := json_build_array(r.chain, r.seq)::text;
-                END IF;
-                IF chunk <> '' AND octet_length(head) + octet_length(chunk) + octet_length(item) > 7000 THEN
-                    PERFORM pg_notify('atmp_events', head || chunk || ']}');
-                    chunk := '';
-                END IF;
-                chunk := chunk || CASE WHEN chunk = '' THEN '' ELSE ',' END || item;
-            END LOOP;
-            IF chunk <> '' THEN
-                PERFORM pg_notify('atmp_events', head || chunk || ']}');
-            END IF;
-            RETURN NULL;
-        END
-        $$
-        """,
-        """
-        CREATE TRIGGER audit_events_notify AFTER INSERT ON audit_events
-            REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION atmp_notify_events()
-        """,
     ])
 
     static let createTable = """

@@ -10,23 +10,15 @@ public enum PostgresStore {
     /// `commitLanes`: how many group-commit batches may run at once (see
     /// `GroupCommit`); nil takes 2 (fewer lanes, bigger batches: measured best
     /// on 2 cores, docs/performance.md), 0 commits every change on its own.
-    ///
-    /// `instance`: this atmpd instance's id, set as `atmp.instance` on every
-    /// session so the event notifications its commits send name their origin
-    /// (see `EventNotification`); nil leaves it empty.
     public static func open(
-        connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil, instance: String? = nil,
+        connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil,
         logger: Logger = Logger(label: "atmp.store.postgres")
     ) async throws(StoreError) -> SQLStore {
         let pool = ConnectionPool(
             size: poolSize,
             connect: { () throws(StoreError) in
                 do {
-                    let connection = try PostgresConnection(connectionString, logger: logger)
-                    if let instance {
-                        try connection.execute("SELECT set_config('atmp.instance', $1, false)", [.text(instance)])
-                    }
-                    return PostgresSQLConnection(connection)
+                    return PostgresSQLConnection(try PostgresConnection(connectionString, logger: logger))
                 } catch {
                     throw StoreError(.unavailable, "cannot connect to PostgreSQL: \((error as? PostgresError)?.message ?? "\(error)")")
                 }
@@ -70,15 +62,14 @@ public enum SQLiteStore {
 extension SQLStore {
     /// Opens the store a `DatabaseLocation` names.
     public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil,
-                            instance: String? = nil, logger: Logger) async throws(StoreError) -> SQLStore
+                            logger: Logger) async throws(StoreError) -> SQLStore
     {
         switch location {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, poolSize: poolSize ?? 4, logger: logger)
         case .postgres(let connectionString):
             return try await PostgresStore.open(
-                connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes, instance: instance,
-                logger: logger)
+                connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes, logger: logger)
         }
     }
 

@@ -27,7 +27,7 @@ struct Settings {
     static let keys: Set<String> = [
         "database", "data-dir", "log-level", "socket", "listen", "workflows", "peer-auth",
         "max-connections", "idle-timeout", "max-line", "tick", "pool-size", "commit-lanes", "case-cache",
-        "tls-cert", "tls-key",
+        "tls-cert", "tls-key", "cluster-events",
     ]
 
     let environment: [String: String]
@@ -164,12 +164,11 @@ extension CommonOptions {
 }
 
 /// Opens the store, or exits 69 with a message saying why not.
-func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, instance: String? = nil,
-               logger: Logger) async throws -> SQLStore
+func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, logger: Logger)
+    async throws -> SQLStore
 {
     do {
-        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, instance: instance,
-                                       logger: logger)
+        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
     } catch {
         printError("cannot reach the database \(location): \(error.message)")
         throw Exit.unavailable

@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Cases kept in memory for the change path; 0 turns the cache off (default 100000). [env: ATMP_CASE_CACHE]")
     var caseCache: Int?
 
+    @Flag(inversion: .prefixedNo, help: "PostgreSQL: announce committed events to other instances on the database and relay theirs to WATCH (default on; off for a deployment of one). [env: ATMP_CLUSTER_EVENTS]")
+    var clusterEvents: Bool?
+
     func run() async throws {
         let settings = try Settings(configPath: common.config)
         var server = ServerConfiguration()
@@ -85,6 +88,7 @@ struct Serve: AsyncParsableCommand {
             service.caseCacheCapacity = cases
         }
         let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
+        let clusterEvents = try settings.boolean("cluster-events", flag: self.clusterEvents) ?? true
         let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
         server.peerAuthentication = peerAuthentication
         service.peerAuthentication = peerAuthentication
@@ -94,14 +98,23 @@ struct Serve: AsyncParsableCommand {
         let location = try common.databaseLocation(settings)
         let logger = try common.bootstrapLogging(settings)
 
-        // Names this process in the event notifications its commits send (PostgreSQL).
-        let instance = String(UUID().uuidString.lowercased().prefix(13))
-        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, instance: instance,
-                                        logger: logger)
+        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
         for migration in try await migrate(store) {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
-        let commands = CommandService(store: store, configuration: service, hub: EventHub(), logger: logger)
+        // Several instances may share a PostgreSQL database: each announces
+        // the events it commits to the others (unless switched off for a
+        // deployment of one). SQLite is one process per file.
+        var publisher: ClusterEventPublisher?
+        if case .postgres(let connectionString) = location, clusterEvents {
+            // Names this process in its notifications, so that it skips its own.
+            let instance = String(UUID().uuidString.lowercased().prefix(13))
+            publisher = ClusterEventPublisher(connectionString: connectionString, origin: instance, logger: logger)
+            publisher?.start()
+            logger.info("instance id", metadata: ["instance": "\(instance)"])
+        }
+        let commands = CommandService(store: store, configuration: service, hub: EventHub(), clusterEvents: publisher,
+                                      logger: logger)
         if let workflowDirectory {
             // Unchanged bodies are no-ops; an invalid file is reported and skipped.
             let problems = await commands.publishWorkflows(directory: workflowDirectory)
@@ -117,16 +130,17 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("could not tell systemd that atmpd is ready (NOTIFY_SOCKET)")
             }
         }
-        // Several instances may share a PostgreSQL database: one scans for
-        // overdue cases at a time, and each relays the others' events to its
-        // watchers. SQLite is one process per file: neither is needed.
+        // On PostgreSQL one instance scans for overdue cases at a time, and
+        // each relays the others' events to its watchers.
         var services: [any Service] = []
         var lease: PostgresScanLease?
         if case .postgres(let connectionString) = location {
             lease = PostgresScanLease(connectionString: connectionString, logger: logger)
-            let listener = PostgresEventListener(connectionString: connectionString, logger: logger)
-            services.append(ClusterEventRelay(listener: listener, instance: instance, service: commands, logger: logger))
-            logger.info("instance id", metadata: ["instance": "\(instance)"])
+            if let publisher {
+                let listener = PostgresEventListener(connectionString: connectionString, logger: logger)
+                services.append(ClusterEventRelay(listener: listener, instance: publisher.origin, service: commands,
+                                                  logger: logger))
+            }
         }
         services.append(OverdueClock(service: commands, tick: .seconds(tickSeconds), lease: lease, logger: logger))
         services.append(control)
@@ -138,6 +152,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            await publisher?.shutdown()
             await lease?.close()
             await store.close()
             let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
@@ -148,6 +163,7 @@ struct Serve: AsyncParsableCommand {
             printError("stopped: \(reason)")
             throw ExitCode.failure
         }
+        await publisher?.shutdown()  // the last commits' events, if the database answers
         await lease?.close()
         await store.close()
         logger.info("atmpd stopped")

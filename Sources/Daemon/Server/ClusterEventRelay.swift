@@ -7,11 +7,11 @@ import Storage
 ///
 /// A `PostgresEventListener` receives the notifications on a thread of its
 /// own; this service takes them from there in order and publishes them to the
-/// hub. Notifications this instance's own commits sent are skipped: those
-/// events were published locally right after the commit.
+/// hub. Notifications this instance's own `ClusterEventPublisher` sent (same
+/// origin) are skipped: those events were published locally at the commit.
 public struct ClusterEventRelay: Service {
     public let listener: PostgresEventListener
-    /// This instance's id, as set in `atmp.instance` on its store's sessions.
+    /// This instance's id, the origin its publisher sends.
     public let instance: String
     let service: CommandService
     let logger: Logger
