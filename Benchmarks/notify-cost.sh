@@ -77,9 +77,12 @@ stop_pair() {
 run() {
     local out="$work/run.json"
     psql -d atmp -c CHECKPOINT >/dev/null
+    local before; before=$(psql -d atmp -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'atmp'")
     "$atmpctl" bench --socket "$work/a.sock" --user bench --connections "$connections" --duration "$duration" --json \
         >"$out" || fail "atmpctl bench failed: $(cat "$out")"
     rate=$(sed -nE 's/.*"changes_per_s":([0-9.]+).*/\1/p' "$out")
+    sleep 1  # the statistics are flushed at most once a second
+    commits=$(( $(psql -d atmp -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'atmp'") - before ))
     # Which daemons announce events (a check that the mode is what it says).
     publishers=$(psql -d atmp -tA -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'atmpd event publisher'")
     p99=$(sed -nE 's/.*"p99_us":([0-9]+).*/\1/p' "$out")
@@ -89,10 +92,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END { if (NR % 2) pr
 on_rate=(); on_p99=(); off_rate=(); off_p99=()
 for r in $(seq 1 "$rounds"); do
     start_pair
-    run; on_rate+=("$rate"); on_p99+=("$p99"); log "round $r cluster events on:  $rate changes/s, p99 $p99 µs ($publishers publishers)"
+    run; on_rate+=("$rate"); on_p99+=("$p99"); log "round $r cluster events on:  $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits)"
     stop_pair
     start_pair --no-cluster-events
-    run; off_rate+=("$rate"); off_p99+=("$p99"); log "round $r cluster events off: $rate changes/s, p99 $p99 µs ($publishers publishers)"
+    run; off_rate+=("$rate"); off_p99+=("$p99"); log "round $r cluster events off: $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits)"
     stop_pair
 done
 echo "connections=$connections duration=${duration}s rounds=$rounds nproc=$(nproc)"

@@ -12,10 +12,10 @@ import Synchronization
 /// the commit's WAL flush), so notifying inside the data transactions stopped
 /// group-commit batches from flushing side by side (−28 % changes/s,
 /// docs/performance.md). Here the data commits notify nothing; this sender
-/// coalesces whatever is queued into ≤ 7000-byte payloads and sends each as
-/// `SELECT pg_notify(…)` in autocommit on a session with
-/// `synchronous_commit = off`, so its tiny transactions wait for no flush
-/// either. A notification lost in a server crash is acceptable: WATCH is a
+/// coalesces whatever is queued into ≤ 7000-byte payloads and sends them
+/// as `SELECT pg_notify(…)`, one transaction per round and at most one round
+/// per `linger`, on a session with `synchronous_commit = off`, so its small
+/// transactions wait for no flush either. A notification lost in a server crash is acceptable: WATCH is a
 /// live feed, the audit trail is the record.
 ///
 /// `enqueue` never blocks (a lock held for an append). Beyond `bound` queued
@@ -27,6 +27,11 @@ public final class ClusterEventPublisher: Sendable {
     public let origin: String
     /// Most events queued at once; more are dropped.
     public let bound: Int
+    /// Least time between two rounds of sending: events committed meanwhile
+    /// gather and go together, so a busy instance sends at most one round of
+    /// notifications per `linger` however many commits it makes. Each
+    /// notification is a transaction, and wakes every listening session.
+    public let linger: Duration
     let connectionString: String
     let logger: Logger
 
@@ -44,10 +49,12 @@ public final class ClusterEventPublisher: Sendable {
     private let connections = Atomic<Int>(0)
     private let finishedFlag = Atomic<Bool>(false)
 
-    public init(connectionString: String, origin: String, bound: Int = 100_000, logger: Logger) {
+    public init(connectionString: String, origin: String, bound: Int = 100_000, linger: Duration = .milliseconds(10),
+                logger: Logger) {
         self.connectionString = connectionString
         self.origin = origin
         self.bound = bound
+        self.linger = linger
         self.logger = logger
     }
 
@@ -142,9 +149,14 @@ public final class ClusterEventPublisher: Sendable {
         throws(PostgresError)
     {
         var quietSince = ContinuousClock.now
+        var lastRound = ContinuousClock.now - linger
         // After `stop()`, only until everything queued is out.
         while !isStopping || !pending.isEmpty || queued > 0 {
             if pending.isEmpty {
+                let due = lastRound + linger
+                if !isStopping && ContinuousClock.now < due { Thread.sleep(forTimeInterval: Self.seconds(due - .now)) }
+                // Everything queued is taken now: wake-ups signalled so far are spent.
+                while wake.wait(timeout: .now()) == .success {}
                 let items = queue.withLock { queue in
                     queue.droppedInOverflow = 0
                     return queue.items.isEmpty ? [] : Self.take(&queue.items)
@@ -161,12 +173,16 @@ public final class ClusterEventPublisher: Sendable {
                 }
                 continue
             }
-            while let (payload, events) = pending.first {
+            lastRound = .now
+            // One transaction per round: all of it is delivered, or none and it is sent again.
+            if pending.count > 1 { try connection.execute("BEGIN") }
+            for (payload, _) in pending {
                 try connection.execute("SELECT pg_notify($1, $2)", [.text(EventNotification.channel), .text(payload)])
-                pending.removeFirst()
-                notificationCount.add(1, ordering: .relaxed)
-                sentCount.add(events, ordering: .relaxed)
             }
+            if pending.count > 1 { try connection.execute("COMMIT") }
+            notificationCount.add(pending.count, ordering: .relaxed)
+            sentCount.add(pending.reduce(0) { $0 + $1.events }, ordering: .relaxed)
+            pending = []
             quietSince = .now
         }
     }
@@ -180,6 +196,11 @@ public final class ClusterEventPublisher: Sendable {
         try connection.execute("""
             SELECT set_config('synchronous_commit', 'off', false), set_config('application_name', $1, false)
             """, [.text(applicationName)])
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 
     private static func take(_ items: inout [EventNotification.Item]) -> [EventNotification.Item] {

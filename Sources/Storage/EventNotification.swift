@@ -39,6 +39,14 @@ public struct EventNotification: Sendable, Equatable {
         self.items = items
     }
 
+    /// How every payload from `origin` begins.
+    static func payloadPrefix(origin: String) -> String {
+        var head: [UInt8] = Array(#"{"o":"#.utf8)
+        CanonicalJSON.appendString(origin, to: &head)
+        head += Array(#","e":["#.utf8)
+        return String(decoding: head, as: UTF8.self)
+    }
+
     /// The largest payload `payloads` writes, in bytes.
     public static let payloadLimit = 7_000
 
@@ -49,9 +57,7 @@ public struct EventNotification: Sendable, Equatable {
 
     /// The payloads with how many events each carries.
     static func chunks(origin: String, items: [Item], limit: Int = payloadLimit) -> [(payload: String, events: Int)] {
-        var head: [UInt8] = Array(#"{"o":"#.utf8)
-        CanonicalJSON.appendString(origin, to: &head)
-        head += Array(#","e":["#.utf8)
+        let head = Array(payloadPrefix(origin: origin).utf8)
         var payloads: [(payload: String, events: Int)] = []
         var chunk = head
         var events = 0

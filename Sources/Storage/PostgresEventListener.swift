@@ -17,9 +17,14 @@ public final class PostgresEventListener: Sendable {
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
+    /// How payloads sent by this instance itself begin; those are dropped unread.
+    let ownPrefix: String?
 
-    public init(connectionString: String, logger: Logger) {
+    /// `ignoringOrigin`: this instance's id; its own notifications (whose
+    /// events it published at the commit) are skipped before being decoded.
+    public init(connectionString: String, ignoringOrigin: String? = nil, logger: Logger) {
         self.connectionString = connectionString
+        self.ownPrefix = ignoringOrigin.map { EventNotification.payloadPrefix(origin: $0) }
         self.logger = logger
     }
 
@@ -79,6 +84,7 @@ public final class PostgresEventListener: Sendable {
         while !isStopping {
             let received = try connection.waitForNotifications(timeout: .milliseconds(500))
             for notification in received where notification.channel == EventNotification.channel {
+                if let ownPrefix, notification.payload.hasPrefix(ownPrefix) { continue }
                 guard let decoded = EventNotification(payload: notification.payload) else {
                     logger.debug("ignored a foreign notification", metadata: ["payload": "\(notification.payload.prefix(200))"])
                     continue

@@ -137,7 +137,8 @@ struct Serve: AsyncParsableCommand {
         if case .postgres(let connectionString) = location {
             lease = PostgresScanLease(connectionString: connectionString, logger: logger)
             if let publisher {
-                let listener = PostgresEventListener(connectionString: connectionString, logger: logger)
+                let listener = PostgresEventListener(connectionString: connectionString, ignoringOrigin: publisher.origin,
+                                                     logger: logger)
                 services.append(ClusterEventRelay(listener: listener, instance: publisher.origin, service: commands,
                                                   logger: logger))
             }

@@ -204,6 +204,36 @@ struct MultiInstanceTests {
         #expect(notes == ["once"] + (0..<5).map { "twin-\($0)" })
     }
 
+    @Test func withoutClusterEventsAnInstanceNeitherAnnouncesNorRelays() throws {
+        let a = try DaemonProcess(backend: .postgres, extraArguments: ["--no-cluster-events"])
+        try a.start()
+        defer { a.stop() }
+        let b = try DaemonProcess(sharing: a)
+        try b.start()
+        defer { b.stop() }
+        #expect(poll(seconds: 20) { b.logText.contains("listening for other instances' events") }, "\(b.logText)")
+        let rootA = try a.client()
+        let rootB = try b.client()
+        expectOK(try rootA.send("+TEMPLATE PUT", data: smallTemplate))
+        let watcherA = try a.client()
+        expectOK(try watcherA.send("WATCH all"))
+        let watcherB = try b.client()
+        expectOK(try watcherB.send("WATCH all"))
+
+        let throughB = try Self.open(rootB)
+        let throughA = try Self.open(rootA)
+        // A's own change reaches A's watcher; B's does not (A does not listen).
+        try Self.waitForEvent(watcherA) { $0.chain == throughA }
+        // B announces, A does not: B's watcher sees its own change only.
+        try Self.waitForEvent(watcherB) { $0.chain == throughB }
+        Thread.sleep(forTimeInterval: 1)
+        expectOK(try watcherA.send("PING"))
+        expectOK(try watcherB.send("PING"))
+        #expect(watcherA.events.compactMap(WatchEvent.init).map(\.chain) == [throughA])
+        #expect(watcherB.events.compactMap(WatchEvent.init).map(\.chain) == [throughB])
+        #expect(!a.logText.contains("listening for other instances' events") && !a.logText.contains("instance id"))
+    }
+
     /// Connects every client first, then sends `line` on all of them at once;
     /// the replies in the order of `connect`.
     static func simultaneously(_ connect: [() throws -> ProtocolClient], send line: String) throws -> [Reply] {

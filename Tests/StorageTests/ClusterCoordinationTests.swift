@@ -195,10 +195,30 @@ struct ClusterCoordinationTests {
         #expect(publisher.dropped == 2)
     }
 
+    @Test func eventsCommittedWithinTheLingerGoTogether() async throws {
+        let (store, url) = try await Self.store()
+        await store.close()
+        let listener = try Self.listening(url)
+        let publisher = ClusterEventPublisher(connectionString: url, origin: "inst-a", linger: .milliseconds(300),
+                                              logger: Self.logger)
+        publisher.start()
+        defer { publisher.stop() }
+        let event = { (seq: Int64) in
+            EventNotification.Item(chain: "system", seq: seq, action: "user.added", actor: "a", state: nil, template: nil)
+        }
+        publisher.enqueue([event(1)])  // after a quiet spell: sent at once
+        #expect(try Self.receive(on: listener) { !$0.isEmpty }.flatMap(\.items).map(\.seq) == [1])
+        for seq in 2...6 { publisher.enqueue([event(Int64(seq))]) }  // within the linger: one notification
+        let together = try Self.receive(on: listener) { $0.flatMap(\.items).count >= 5 }
+        #expect(together.count == 1 && together.flatMap(\.items).map(\.seq) == [2, 3, 4, 5, 6])
+        #expect(await waitUntil { publisher.sent == 6 })
+        #expect(publisher.notifications == 2)
+    }
+
     @Test func theListenerDeliversAndReconnectsAfterItsSessionIsKilled() async throws {
         let (store, url) = try await Self.store()
         await store.close()
-        let listener = PostgresEventListener(connectionString: url, logger: Self.logger)
+        let listener = PostgresEventListener(connectionString: url, ignoringOrigin: "inst-a", logger: Self.logger)
         let seen = Seen()
         listener.start(
             onListening: { seen.listening.add(1, ordering: .relaxed) },
@@ -211,6 +231,10 @@ struct ClusterCoordinationTests {
                 .init(chain: "system", seq: seq, action: "user.added", actor: "a", state: nil, template: nil),
             ])[0]
         }
+        // Its own instance's notifications and foreign ones are skipped.
+        try sender.notify(EventNotification.channel, payload: EventNotification.payloads(origin: "inst-a", items: [
+            .init(chain: "system", seq: 99, action: "user.added", actor: "a", state: nil, template: nil),
+        ])[0])
         try sender.notify(EventNotification.channel, payload: payload(1))
         try sender.notify(EventNotification.channel, payload: "not an event notification")
         #expect(await waitUntil { seen.delivered.withLock { $0.count } == 1 })
