@@ -215,13 +215,14 @@ struct MultiInstanceTests {
         let rootA = try a.client()
         let rootB = try b.client()
         expectOK(try rootA.send("+TEMPLATE PUT", data: smallTemplate))
+        expectOK(try rootB.send("USER ADD lead roles=lead password=\(Self.password)"))
         let watcherA = try a.client()
         expectOK(try watcherA.send("WATCH all"))
         let watcherB = try b.client()
         expectOK(try watcherB.send("WATCH all"))
 
-        let throughB = try Self.open(rootB)
-        let throughA = try Self.open(rootA)
+        let throughB = try Self.open(try b.client("lead", Self.password))
+        let throughA = try Self.open(try a.client("lead", Self.password))
         // A's own change reaches A's watcher; B's does not (A does not listen).
         try Self.waitForEvent(watcherA) { $0.chain == throughA }
         // B announces, A does not: B's watcher sees its own change only.
