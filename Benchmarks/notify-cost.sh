@@ -4,20 +4,23 @@
 # while atmpd B on the same database relays A's events, as a real peer would.
 # Rounds alternate both daemons started with --no-cluster-events and with the
 # default (cluster events on), so both use the same binary, data and cluster.
-# Prints the median changes/s and p99 of each.
+# Prints the median changes/s and p99 of each; per round also how many
+# daemons run a publisher, the database's commits, and B's CPU seconds.
+# --quiet-peer keeps B at --no-cluster-events throughout.
 #
-#   Benchmarks/notify-cost.sh [--connections 8] [--duration 15] [--rounds 3] [--build release|none]
+#   Benchmarks/notify-cost.sh [--connections 8] [--duration 15] [--rounds 3] [--build release|none] [--quiet-peer]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-connections=8; duration=15; rounds=3; build=release
+connections=8; duration=15; rounds=3; build=release; peer_flags=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --connections) connections="$2"; shift 2 ;;
         --duration) duration="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --build) build="$2"; shift 2 ;;
-        *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64 ;;
+        --quiet-peer) peer_flags=(--no-cluster-events); shift ;;  # B neither announces nor relays
+        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64 ;;
     esac
 done
 log() { echo "notify-cost: $*" >&2; }
@@ -59,8 +62,10 @@ mkdir -p "$work/workflows"
 start_pair() {
     pids=()
     for name in a b; do
+        local extra=("$@")
+        [[ "$name" == b && ${#peer_flags[@]} -gt 0 ]] && extra=("${peer_flags[@]}")
         (cd "$work" && exec "$atmpd" serve --database "$database" --socket "$work/$name.sock" \
-            --workflows "$work/workflows" --log-level warning "$@" >>"$work/$name.log" 2>&1) &
+            --workflows "$work/workflows" --log-level warning "${extra[@]}" >>"$work/$name.log" 2>&1) &
         pids+=($!)
     done
     for _ in $(seq 1 300); do
@@ -77,10 +82,14 @@ stop_pair() {
 run() {
     local out="$work/run.json"
     psql -d atmp -c CHECKPOINT >/dev/null
+    peer_ticks=$(awk '{print $14 + $15}' "/proc/${pids[1]}/stat")
     local before; before=$(psql -d atmp -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'atmp'")
     "$atmpctl" bench --socket "$work/a.sock" --user bench --connections "$connections" --duration "$duration" --json \
         >"$out" || fail "atmpctl bench failed: $(cat "$out")"
     rate=$(sed -nE 's/.*"changes_per_s":([0-9.]+).*/\1/p' "$out")
+    # CPU seconds B used during the run (relaying A's events, or idle).
+    local ticks; ticks=$(awk '{print $14 + $15}' "/proc/${pids[1]}/stat")
+    peer_cpu=$(awk -v t="$((ticks - peer_ticks))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
     sleep 1  # the statistics are flushed at most once a second
     commits=$(( $(psql -d atmp -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'atmp'") - before ))
     # Which daemons announce events (a check that the mode is what it says).
@@ -92,10 +101,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END { if (NR % 2) pr
 on_rate=(); on_p99=(); off_rate=(); off_p99=()
 for r in $(seq 1 "$rounds"); do
     start_pair
-    run; on_rate+=("$rate"); on_p99+=("$p99"); log "round $r cluster events on:  $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits)"
+    run; on_rate+=("$rate"); on_p99+=("$p99"); log "round $r cluster events on:  $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits, B used ${peer_cpu} s CPU)"
     stop_pair
     start_pair --no-cluster-events
-    run; off_rate+=("$rate"); off_p99+=("$p99"); log "round $r cluster events off: $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits)"
+    run; off_rate+=("$rate"); off_p99+=("$p99"); log "round $r cluster events off: $rate changes/s, p99 $p99 µs ($publishers publishers, $commits commits, B used ${peer_cpu} s CPU)"
     stop_pair
 done
 echo "connections=$connections duration=${duration}s rounds=$rounds nproc=$(nproc)"

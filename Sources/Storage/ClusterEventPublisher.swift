@@ -49,7 +49,7 @@ public final class ClusterEventPublisher: Sendable {
     private let connections = Atomic<Int>(0)
     private let finishedFlag = Atomic<Bool>(false)
 
-    public init(connectionString: String, origin: String, bound: Int = 100_000, linger: Duration = .milliseconds(10),
+    public init(connectionString: String, origin: String, bound: Int = 100_000, linger: Duration = .milliseconds(100),
                 logger: Logger) {
         self.connectionString = connectionString
         self.origin = origin
