@@ -236,6 +236,59 @@ public final class PostgresConnection: @unchecked Sendable {
         return received
     }
 
+    /// Waits until a notification arrives or `timeout` passes, and returns
+    /// what arrived (possibly nothing). Blocks the calling thread in poll(2)
+    /// without holding the connection's lock. Throws `.unavailable` when the
+    /// server closed the connection.
+    public func waitForNotifications(timeout: Duration) throws(PostgresError) -> [PostgresNotification] {
+        let pending = try notifications()
+        guard pending.isEmpty else { return pending }
+        let socket = socketDescriptor
+        guard socket >= 0 else { throw PostgresError(category: .unavailable, message: "the connection is closed") }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: max(0, seconds * 1_000 + attoseconds / 1_000_000_000_000_000))
+        if poll(&descriptor, 1, milliseconds) < 0 && errno != EINTR {
+            throw PostgresError(category: .unavailable, message: "poll failed: errno \(errno)")
+        }
+        return try notifications()
+    }
+
+    /// `LISTEN channel`. A channel is an identifier, which cannot be a
+    /// statement parameter: libpq quotes it (`PQescapeIdentifier`).
+    public func listen(_ channel: String) throws(PostgresError) {
+        try execute("LISTEN " + (try quotedIdentifier(channel)))
+    }
+
+    /// `UNLISTEN channel`.
+    public func unlisten(_ channel: String) throws(PostgresError) {
+        try execute("UNLISTEN " + (try quotedIdentifier(channel)))
+    }
+
+    /// Sends a notification (`pg_notify`, parameters sent separately). Inside
+    /// a transaction it is delivered when the transaction commits.
+    public func notify(_ channel: String, payload: String) throws(PostgresError) {
+        try execute("SELECT pg_notify($1, $2)", [.text(channel), .text(payload)])
+    }
+
+    /// The server process serving this session (`PQbackendPID`): the
+    /// `processID` of notifications it sends.
+    public var backendProcessID: Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        return PQbackendPID(handle)
+    }
+
+    private func quotedIdentifier(_ name: String) throws(PostgresError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let quoted = PQescapeIdentifier(handle, name, name.utf8.count) else {
+            throw PostgresError(category: .other, message: Self.trimmed(PQerrorMessage(handle)))
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
     /// The connection's socket, for waiting on notifications with poll(2).
     /// -1 when the connection is closed.
     public var socketDescriptor: Int32 {

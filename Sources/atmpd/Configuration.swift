@@ -27,7 +27,7 @@ struct Settings {
     static let keys: Set<String> = [
         "database", "data-dir", "log-level", "socket", "listen", "workflows", "peer-auth",
         "max-connections", "idle-timeout", "max-line", "tick", "pool-size", "commit-lanes", "case-cache",
-        "tls-cert", "tls-key", "metrics-listen",
+        "tls-cert", "tls-key", "metrics-listen", "cluster-events",
     ]
 
     let environment: [String: String]

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on HOST:PORT at /metrics (default off). [env: ATMP_METRICS_LISTEN]")
     var metricsListen: String?
 
+    @Flag(inversion: .prefixedNo, help: "PostgreSQL: announce committed events to other instances on the database and relay theirs to WATCH (default on; off for a deployment of one). [env: ATMP_CLUSTER_EVENTS]")
+    var clusterEvents: Bool?
+
     func run() async throws {
         let settings = try Settings(configPath: common.config)
         var server = ServerConfiguration()
@@ -95,6 +98,7 @@ struct Serve: AsyncParsableCommand {
             metricsAddress = address
         }
         let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
+        let clusterEvents = try settings.boolean("cluster-events", flag: self.clusterEvents) ?? true
         let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
         server.peerAuthentication = peerAuthentication
         service.peerAuthentication = peerAuthentication
@@ -108,7 +112,19 @@ struct Serve: AsyncParsableCommand {
         for migration in try await migrate(store) {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
-        let commands = CommandService(store: store, configuration: service, hub: EventHub(), logger: logger)
+        // Several instances may share a PostgreSQL database: each announces
+        // the events it commits to the others (unless switched off for a
+        // deployment of one). SQLite is one process per file.
+        var publisher: ClusterEventPublisher?
+        if case .postgres(let connectionString) = location, clusterEvents {
+            // Names this process in its notifications, so that it skips its own.
+            let instance = String(UUID().uuidString.lowercased().prefix(13))
+            publisher = ClusterEventPublisher(connectionString: connectionString, origin: instance, logger: logger)
+            publisher?.start()
+            logger.info("instance id", metadata: ["instance": "\(instance)"])
+        }
+        let commands = CommandService(store: store, configuration: service, hub: EventHub(), clusterEvents: publisher,
+                                      logger: logger)
         if let workflowDirectory {
             // Unchanged bodies are no-ops; an invalid file is reported and skipped.
             let problems = await commands.publishWorkflows(directory: workflowDirectory)
@@ -124,10 +140,21 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("could not tell systemd that atmpd is ready (NOTIFY_SOCKET)")
             }
         }
-        let clock = OverdueClock(service: commands, tick: .seconds(tickSeconds), logger: logger)
-        // Shut down in reverse order: the server stops first, then the clock
-        // (and the metrics endpoint, so the last figures can still be scraped).
-        var services: [any Service] = [clock, control]
+        // On PostgreSQL one instance scans for overdue cases at a time, and
+        // each relays the others' events to its watchers.
+        var services: [any Service] = []
+        var lease: PostgresScanLease?
+        if case .postgres(let connectionString) = location {
+            lease = PostgresScanLease(connectionString: connectionString, logger: logger)
+            if let publisher {
+                let listener = PostgresEventListener(connectionString: connectionString, ignoringOrigin: publisher.origin,
+                                                     logger: logger)
+                services.append(ClusterEventRelay(listener: listener, instance: publisher.origin, service: commands,
+                                                  logger: logger))
+            }
+        }
+        services.append(OverdueClock(service: commands, tick: .seconds(tickSeconds), lease: lease, logger: logger))
+        services.append(control)
         if let metricsAddress {
             let endpoint = MetricsEndpoint(address: metricsAddress, service: commands, logger: logger) { port in
                 let host = metricsAddress.host.contains(":") ? "[\(metricsAddress.host)]" : metricsAddress.host
@@ -135,6 +162,9 @@ struct Serve: AsyncParsableCommand {
             }
             services.insert(endpoint, at: 0)
         }
+        // Shut down in reverse order: the server stops first, then the clock,
+        // then the relay, and the metrics endpoint last, so the final figures
+        // can still be scraped.
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger)
@@ -142,6 +172,8 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            await publisher?.shutdown()
+            await lease?.close()
             await store.close()
             let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
             if let start = Self.startError(in: error) {
@@ -151,6 +183,8 @@ struct Serve: AsyncParsableCommand {
             printError("stopped: \(reason)")
             throw ExitCode.failure
         }
+        await publisher?.shutdown()  // the last commits' events, if the database answers
+        await lease?.close()
         await store.close()
         logger.info("atmpd stopped")
     }

@@ -30,6 +30,16 @@ final class DaemonProcess {
         guard added.status == 0 else { throw ClientError("atmpd user add failed: \(added.output)") }
     }
 
+    /// A second daemon on `other`'s database (PostgreSQL: several instances
+    /// share one), with a directory and socket of its own.
+    init(sharing other: DaemonProcess, extraArguments: [String] = []) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("atmpd-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        log = directory.appendingPathComponent("atmpd.log")
+        database = other.database
+        self.extraArguments = extraArguments
+    }
+
     deinit {
         if let process, process.isRunning { process.terminate() }
     }

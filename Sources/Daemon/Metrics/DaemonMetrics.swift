@@ -29,11 +29,19 @@ public final class DaemonMetrics: Sendable {
         public var caseCacheEntries: Int
         public var caseCacheHits: Int64
         public var caseCacheMisses: Int64
+        /// Clock ticks that scanned for overdue cases, and ones skipped
+        /// because another instance held the scan lease.
+        public var overdueScans: Int64
+        public var overdueScansSkipped: Int64
+        /// Events announced to other instances (PostgreSQL, cluster events on).
+        public var clusterEvents: DaemonStats.ClusterEvents?
         public init(watchers: Int = 0, pool: PoolStatus? = nil, caseCacheEntries: Int = 0,
-                    caseCacheHits: Int64 = 0, caseCacheMisses: Int64 = 0) {
+                    caseCacheHits: Int64 = 0, caseCacheMisses: Int64 = 0, overdueScans: Int64 = 0,
+                    overdueScansSkipped: Int64 = 0, clusterEvents: DaemonStats.ClusterEvents? = nil) {
             self.watchers = watchers; self.pool = pool
             self.caseCacheEntries = caseCacheEntries; self.caseCacheHits = caseCacheHits
-            self.caseCacheMisses = caseCacheMisses
+            self.caseCacheMisses = caseCacheMisses; self.overdueScans = overdueScans
+            self.overdueScansSkipped = overdueScansSkipped; self.clusterEvents = clusterEvents
         }
     }
 
@@ -57,10 +65,8 @@ public final class DaemonMetrics: Sendable {
         var conflicts: Int64 = 0
         var storeUnavailable: Int64 = 0
         var storeFailures: Int64 = 0
-        /// Sampled counters already passed on to Prometheus (it only adds).
-        var exportedCacheHits: Int64 = 0
-        var exportedCacheMisses: Int64 = 0
-        var exportedConnectFailures: Int64 = 0
+        /// Sampled totals already passed on to Prometheus (its counters only add), by collector.
+        var exported: [ObjectIdentifier: Int64] = [:]
     }
 
     public let registry: PrometheusCollectorRegistry
@@ -78,6 +84,9 @@ public final class DaemonMetrics: Sendable {
     private let cacheHits: Prometheus.Counter
     private let cacheMisses: Prometheus.Counter
     private let connectFailures: Prometheus.Counter
+    private let overdueScans: (scanned: Prometheus.Counter, skipped: Prometheus.Counter)
+    private let clusterEventCounters: (sent: Prometheus.Counter, dropped: Prometheus.Counter)
+    private let clusterEventsQueued: Gauge
     private let connections: Gauge
     private let watchers: Gauge
     private let cacheEntries: Gauge
@@ -108,6 +117,13 @@ public final class DaemonMetrics: Sendable {
         cacheHits = counter("case_cache_lookups", "Case cache lookups on the change path.", [("result", "hit")])
         cacheMisses = counter("case_cache_lookups", "Case cache lookups on the change path.", [("result", "miss")])
         connectFailures = counter("pool_connect_failures", "Failed attempts to open a database connection.")
+        let scanHelp = "Overdue clock ticks: scanned, or skipped while another instance held the scan lease."
+        overdueScans = (counter("overdue_scans", scanHelp, [("result", "scanned")]),
+                        counter("overdue_scans", scanHelp, [("result", "skipped")]))
+        let clusterHelp = "Committed events announced to other instances (sent), or dropped from a full queue."
+        clusterEventCounters = (counter("cluster_events", clusterHelp, [("result", "sent")]),
+                                counter("cluster_events", clusterHelp, [("result", "dropped")]))
+        clusterEventsQueued = gauge("cluster_events", "queued", "Events waiting to be announced to other instances.")
         connections = gauge("connections", "open", "Control connections open now.")
         watchers = gauge("watchers", "open", "Connections watching events now.")
         cacheEntries = gauge("case_cache", "entries", "Cases held in the case cache.")
@@ -199,7 +215,8 @@ public final class DaemonMetrics: Sendable {
                 overdueEvents: state.overdueEvents, conflicts: state.conflicts,
                 storeUnavailable: state.storeUnavailable, storeFailures: state.storeFailures, pool: sample.pool,
                 caseCacheEntries: sample.caseCacheEntries, caseCacheHits: sample.caseCacheHits,
-                caseCacheMisses: sample.caseCacheMisses,
+                caseCacheMisses: sample.caseCacheMisses, overdueScans: sample.overdueScans,
+                overdueScansSkipped: sample.overdueScansSkipped, clusterEvents: sample.clusterEvents,
                 commands: state.commands.sorted { $0.key < $1.key }.map { name, figures in
                     DaemonStats.CommandFigures(
                         command: name, replies: figures.replies,
@@ -224,18 +241,23 @@ public final class DaemonMetrics: Sendable {
         }
         // Sampled totals reach Prometheus' counters as the growth since the
         // last scrape; under the lock, so two scrapes at once do not add it twice.
-        let (hits, misses, failures) = state.withLock { state in
-            defer {
-                state.exportedCacheHits = max(state.exportedCacheHits, sample.caseCacheHits)
-                state.exportedCacheMisses = max(state.exportedCacheMisses, sample.caseCacheMisses)
-                state.exportedConnectFailures = max(state.exportedConnectFailures, Int64(sample.pool?.connectFailures ?? 0))
+        let sampled: [(Prometheus.Counter, Int64)] = [
+            (cacheHits, sample.caseCacheHits), (cacheMisses, sample.caseCacheMisses),
+            (connectFailures, Int64(sample.pool?.connectFailures ?? 0)),
+            (overdueScans.scanned, sample.overdueScans), (overdueScans.skipped, sample.overdueScansSkipped),
+            (clusterEventCounters.sent, sample.clusterEvents?.sent ?? 0),
+            (clusterEventCounters.dropped, sample.clusterEvents?.dropped ?? 0),
+        ]
+        let growth = state.withLock { state in
+            sampled.map { counter, total in
+                let key = ObjectIdentifier(counter)
+                let before = state.exported[key] ?? 0
+                state.exported[key] = max(before, total)
+                return (counter, total - before)
             }
-            return (sample.caseCacheHits - state.exportedCacheHits, sample.caseCacheMisses - state.exportedCacheMisses,
-                    Int64(sample.pool?.connectFailures ?? 0) - state.exportedConnectFailures)
         }
-        if hits > 0 { cacheHits.increment(by: hits) }
-        if misses > 0 { cacheMisses.increment(by: misses) }
-        if failures > 0 { connectFailures.increment(by: failures) }
+        for (counter, delta) in growth where delta > 0 { counter.increment(by: delta) }
+        if let cluster = sample.clusterEvents { clusterEventsQueued.set(cluster.queued) }
         return registry.emitToString()
     }
 

@@ -28,6 +28,16 @@ public struct DaemonStats: Sendable, Equatable {
         public var errors: Int64 { replies.filter { $0.key != 250 }.values.reduce(0, +) }
     }
 
+    /// Events this instance announced to the others on its PostgreSQL database.
+    public struct ClusterEvents: Sendable, Equatable {
+        public var sent: Int64
+        public var dropped: Int64
+        public var queued: Int64
+        public init(sent: Int64, dropped: Int64, queued: Int64) {
+            self.sent = sent; self.dropped = dropped; self.queued = queued
+        }
+    }
+
     public var uptimeSeconds: Int64
     /// Open control connections, accepted ones since start, and ones refused with 452.
     public var connections: Int
@@ -52,6 +62,10 @@ public struct DaemonStats: Sendable, Equatable {
     public var caseCacheEntries: Int
     public var caseCacheHits: Int64
     public var caseCacheMisses: Int64
+    public var overdueScans: Int64
+    public var overdueScansSkipped: Int64
+    /// nil on SQLite and with cluster events off.
+    public var clusterEvents: ClusterEvents?
     /// Per command, sorted by name.
     public var commands: [CommandFigures]
 
@@ -71,6 +85,8 @@ public struct DaemonStats: Sendable, Equatable {
             Field("changes", "\(changes)"),
             Field("change-events", "\(changeEvents)"),
             Field("overdue-events", "\(overdueEvents)"),
+            Field("overdue-scans", "\(overdueScans)"),
+            Field("overdue-scans-skipped", "\(overdueScansSkipped)"),
             Field("conflicts", "\(conflicts)"),
             Field("store-unavailable", "\(storeUnavailable)"),
             Field("store-failures", "\(storeFailures)"),
@@ -86,6 +102,12 @@ public struct DaemonStats: Sendable, Equatable {
                 Field("size", "\(pool.size)"), Field("open", "\(pool.open)"), Field("in-use", "\(pool.inUse)"),
                 Field("idle", "\(pool.idle)"), Field("waiting", "\(pool.waiting)"),
                 Field("connect-failures", "\(pool.connectFailures)"),
+            ]))
+        }
+        if let clusterEvents {
+            records.append(ReplyRecord("cluster-events", fields: [
+                Field("sent", "\(clusterEvents.sent)"), Field("dropped", "\(clusterEvents.dropped)"),
+                Field("queued", "\(clusterEvents.queued)"),
             ]))
         }
         for figures in commands {

@@ -59,6 +59,12 @@ public final class CommandService: Sendable {
     public let logger: Logger
     /// What this instance counts, for STATS and the metrics endpoint.
     public let metrics: DaemonMetrics
+    /// Announces committed events to other instances on the same PostgreSQL
+    /// database; nil on SQLite or with `--no-cluster-events`.
+    public let clusterEvents: ClusterEventPublisher?
+
+    /// Overdue scans this instance ran and skipped (see `OverdueClock`).
+    public let overdueScans = OverdueScanCounters()
 
     let users: UserDirectory
     let templates: TemplateCache
@@ -68,8 +74,10 @@ public final class CommandService: Sendable {
     let decoyHash: String
 
     public init(store: any Store, configuration: ServiceConfiguration, hub: EventHub, clock: WallClock = .system,
-                metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
+                clusterEvents: ClusterEventPublisher? = nil, metrics: DaemonMetrics = DaemonMetrics(),
+                logger: Logger) {
         self.store = store
+        self.clusterEvents = clusterEvents
         self.configuration = configuration
         self.hub = hub
         self.clock = clock
@@ -189,9 +197,15 @@ public final class CommandService: Sendable {
         return ServiceFailure(error)
     }
 
-    /// Publishes committed events to watchers.
+    /// Publishes committed events to this instance's watchers and queues them
+    /// for the other instances. Every path that commits events calls this,
+    /// after the commit: what lost its version guard is never announced.
     func publish(_ events: [AuditEvent], template: String?, state: String?) {
         for event in events { hub.publish(.init(event: event, template: template, state: state)) }
+        clusterEvents?.enqueue(events.map {
+            EventNotification.Item(chain: $0.chain, seq: $0.seq, action: $0.action, actor: $0.actor, state: state,
+                                   template: template)
+        })
     }
 
     /// The request as text for logs, with password values replaced.

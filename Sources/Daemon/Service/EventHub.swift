@@ -9,20 +9,32 @@ import Synchronization
 /// (its stream finishes with `overflowed == true`, and the connection closes
 /// it) rather than slowing the server down.
 public final class EventHub: Sendable {
-    /// One published event with what scopes need to match it.
+    /// One published event: what the `650 event` line shows and what scopes
+    /// match on. Built from a committed `AuditEvent` on the instance that
+    /// wrote it, or from a notification when another instance did.
     public struct Published: Sendable, Equatable {
-        public var event: AuditEvent
+        public var chain: String
+        public var seq: Int64
+        public var action: String
+        public var actor: String
         /// The case's template, for `WATCH template=…`; nil for the system chain.
         public var template: String?
         /// The case's state after the event; nil for the system chain.
         public var state: String?
+
+        public init(chain: String, seq: Int64, action: String, actor: String, template: String?, state: String?) {
+            self.chain = chain; self.seq = seq; self.action = action; self.actor = actor
+            self.template = template; self.state = state
+        }
+
         public init(event: AuditEvent, template: String?, state: String?) {
-            self.event = event; self.template = template; self.state = state
+            self.init(chain: event.chain, seq: event.seq, action: event.action, actor: event.actor,
+                      template: template, state: state)
         }
 
         /// The `650 event …` line for it.
         public var watchEvent: WatchEvent {
-            WatchEvent(chain: event.chain, seq: Int(event.seq), action: event.action, actor: event.actor, state: state ?? "")
+            WatchEvent(chain: chain, seq: Int(seq), action: action, actor: actor, state: state ?? "")
         }
     }
 
@@ -92,7 +104,7 @@ public final class EventHub: Sendable {
     static func matches(_ scope: WatchScope, _ published: Published) -> Bool {
         switch scope {
         case .all: return true
-        case .caseID(let id): return published.event.chain == id
+        case .caseID(let id): return published.chain == id
         case .template(let name): return published.template == name
         }
     }

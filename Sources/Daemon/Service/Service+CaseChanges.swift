@@ -174,6 +174,11 @@ extension CommandService {
                 caseCache.remove(prepared.after.id)
                 // A keyed request may have lost the race to its own twin: the loop replays it.
                 if attempt == 1 && (mayRetry || key != nil) { continue }
+                // The retry too may lose to the twin (the first try decided on
+                // a stale cached version, the twin committed during the retry).
+                if let key, let replayed = try await replayIfRepeated(user: principal.name, key: key, digest: digest) {
+                    return replayed
+                }
                 throw ServiceFailure(.versionConflict("case \(prepared.after.id) changed meanwhile; re-read and retry"))
             } catch {
                 // Perhaps written, perhaps not (the connection may have died

@@ -61,7 +61,7 @@ extension CommandService {
             try await store.changeUser(named: name, change, by: actor, role: role, at: clock.now())
         }
         users.invalidate(name)
-        await publishSystemEvents(after: before?.seq ?? 0)
+        await publishUserChange(after: before?.seq ?? 0, actor: actor, name: name)
         logger.info("user changed", metadata: ["user": "\(actor)", "name": "\(name)", "change": "\(what)"])
         return Outcome(.ok(fields: [
             Field("user", changed.name), Field("roles", changed.roles.joined(separator: ",")),
@@ -70,12 +70,14 @@ extension CommandService {
     }
 
     /// `changeUser` returns the user, not its event: read the system chain's
-    /// new events to publish them (best effort; another instance's events in
-    /// between are published too, which watchers of `all` may see anyway).
-    func publishSystemEvents(after seq: Int64) async {
+    /// new events and publish this change's. Other instances' events in
+    /// between are left out: their own instances publish them, and on
+    /// PostgreSQL they reach this one's watchers through the event relay.
+    func publishUserChange(after seq: Int64, actor: String, name: String) async {
         do throws(StoreError) {
             let events = try await store.trail(chain: AuditEvent.systemChain, from: seq + 1, limit: 100)
-            publish(events, template: nil, state: nil)
+            publish(events.filter { $0.action == "user.changed" && $0.actor == actor && $0.data["name"] == .string(name) },
+                    template: nil, state: nil)
         } catch {
             logger.warning("cannot read system events to publish", metadata: ["error": "\(error)"])
         }

@@ -97,6 +97,32 @@ import Testing
         #expect(again["atmpd_pool_connect_failures_total"] == 2)
     }
 
+    @Test("overdue scans and cluster events are sampled into both STATS and the text")
+    func scansAndClusterEvents() throws {
+        let metrics = DaemonMetrics()
+        let cluster = DaemonStats.ClusterEvents(sent: 40, dropped: 2, queued: 3)
+        let sample = DaemonMetrics.Sample(overdueScans: 7, overdueScansSkipped: 5, clusterEvents: cluster)
+        let stats = metrics.stats(sampling: sample)
+        let records = stats.records
+        #expect(records.first?["overdue-scans"] == "7" && records.first?["overdue-scans-skipped"] == "5")
+        let announced = try #require(records.first { $0.type == "cluster-events" })
+        #expect(announced["sent"] == "40" && announced["dropped"] == "2" && announced["queued"] == "3")
+        #expect(!metrics.stats(sampling: .init()).records.contains { $0.type == "cluster-events" })
+
+        var samples = Self.samples(metrics.prometheusText(sampling: sample))
+        #expect(samples[#"atmpd_overdue_scans_total{result="scanned"}"#] == 7)
+        #expect(samples[#"atmpd_overdue_scans_total{result="skipped"}"#] == 5)
+        #expect(samples[#"atmpd_cluster_events_total{result="sent"}"#] == 40)
+        #expect(samples[#"atmpd_cluster_events_total{result="dropped"}"#] == 2)
+        #expect(samples["atmpd_cluster_events_queued"] == 3)
+        var later = sample
+        later.overdueScans = 9
+        later.clusterEvents?.sent = 41
+        samples = Self.samples(metrics.prometheusText(sampling: later))
+        #expect(samples[#"atmpd_overdue_scans_total{result="scanned"}"#] == 9)
+        #expect(samples[#"atmpd_cluster_events_total{result="sent"}"#] == 41)
+    }
+
     @Test("STATS and the endpoint tell the same counts")
     func sameFigures() throws {
         let metrics = DaemonMetrics()

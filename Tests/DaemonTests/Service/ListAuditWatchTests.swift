@@ -134,7 +134,7 @@ import Testing
 
         var iterator = subscription.events.makeAsyncIterator()
         let opened = await iterator.next()
-        #expect(opened?.event.action == "case.opened" && opened?.state == "draft" && opened?.template == "trial")
+        #expect(opened?.action == "case.opened" && opened?.state == "draft" && opened?.template == "trial")
         subscription.cancel()
     }
 }

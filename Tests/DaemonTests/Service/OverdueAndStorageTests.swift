@@ -24,7 +24,7 @@ import Testing
         #expect(try await f.run("CASE SHOW \(id)", as: "alice").records("case").first?["overdue"] == "true")
         #expect(try await f.run("CASE LIST overdue=true", as: "alice").status?["count"] == "1")
         var iterator = subscription.events.makeAsyncIterator()
-        #expect(await iterator.next()?.event.action == "case.overdue")
+        #expect(await iterator.next()?.action == "case.overdue")
         subscription.cancel()
     }
 
