@@ -10,9 +10,10 @@ import Synchronization
 ///
 /// It serves nothing but counts and gauges — no case, user or audit data — so
 /// it needs no sign-in; still, bind it to an address only the scraper can
-/// reach (docs/operations.md). Every other path is 404, every other method 405,
-/// and a connection serves one request at a time with a small request limit,
-/// so a stray client cannot make it hold much.
+/// reach (docs/operations.md). Every other path is 404, every other method 405;
+/// a connection's requests are answered one at a time, in order, and request
+/// bodies are read and thrown away. There is no connection limit or timeout
+/// of its own: it is not meant to face the internet.
 public final class MetricsEndpoint: Service, Sendable {
     public let address: ServerConfiguration.TCPAddress
     let service: CommandService
