@@ -46,17 +46,29 @@ final class Daemon: Sendable {
         process.standardError = err
         process.standardInput = input
         self.process = process
-        out.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stdout += text }
-        }
-        err.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stderr += text }
-        }
+        // Blocking reads on threads of their own, not readabilityHandler: its
+        // dispatch read sources crash now and then on Linux when many pipes
+        // come and go at once (swift-corelibs-foundation #3276; seen in CI here).
+        Self.drain(out.fileHandleForReading) { [output] text in output.text.withLock { $0.stdout += text } }
+        Self.drain(err.fileHandleForReading) { [output] text in output.text.withLock { $0.stderr += text } }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
+    }
+
+    /// Reads `handle` to its end on a thread of its own, passing on what arrives.
+    private static func drain(_ handle: FileHandle, _ append: @escaping @Sendable (String) -> Void) {
+        Thread {
+            let descriptor = handle.fileDescriptor  // the handle stays open while this thread holds it
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                append(String(decoding: buffer[..<count], as: UTF8.self))
+            }
+            withExtendedLifetime(handle) {}
+        }.start()
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
