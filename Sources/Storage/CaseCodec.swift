@@ -121,6 +121,51 @@ enum CaseCodec {
     }
 
     /// Typed access to a JSON object, with `.corrupt` errors naming the member.
+    /// The members of a stored body that a `CaseSummary` needs, in the
+    /// order of `SummaryMember`.
+    static let summaryNames = JSONMemberNames([
+        "format", "id", "template", "template-version", "title", "state", "stage", "attributes", "version",
+        "opened", "entered", "hold", "final",
+    ])
+
+    private enum SummaryMember: Int {
+        case format, id, template, templateVersion, title, state, stage, attributes, version, opened, entered, hold, final
+    }
+
+    /// A summary read straight from a stored body's text: the documents,
+    /// signatures and clocks are skipped, not built (see `JSONValue.parseMembers`).
+    static func decodeSummary(_ body: String) throws(StoreError) -> CaseSummary {
+        let values: [JSONValue?]
+        do { values = try JSONValue.parseMembers(summaryNames, of: body.utf8) } catch {
+            throw StoreError(.corrupt, "stored JSON does not parse: \(error)")
+        }
+        func value(_ m: SummaryMember) throws(StoreError) -> JSONValue {
+            guard let v = values[m.rawValue] else {
+                throw StoreError(.corrupt, "stored case lacks \(summaryNames.names[m.rawValue])")
+            }
+            return v
+        }
+        func int(_ m: SummaryMember) throws(StoreError) -> Int64 {
+            guard let i = try value(m).intValue else {
+                throw StoreError(.corrupt, "stored case: \(summaryNames.names[m.rawValue]) is not an integer")
+            }
+            return i
+        }
+        func string(_ m: SummaryMember) throws(StoreError) -> String { try Reader.string(value(m)) }
+        guard try int(.format) == format else { throw StoreError(.corrupt, "unknown case body format") }
+        guard let attributes = try value(.attributes).objectValue, let isFinal = try value(.final).boolValue else {
+            throw StoreError(.corrupt, "stored case: attributes or final of the wrong type")
+        }
+        var holdReason: String?
+        if let hold = values[SummaryMember.hold.rawValue], !hold.isNull { holdReason = try Reader(hold).string("reason") }
+        return CaseSummary(
+            id: try string(.id), template: try string(.template), templateVersion: Int(try int(.templateVersion)),
+            title: try string(.title), state: try string(.state), stage: try string(.stage),
+            attributes: try Reader.strings(attributes), version: try int(.version),
+            opened: Timestamp(microseconds: try int(.opened)), entered: Timestamp(microseconds: try int(.entered)),
+            holdReason: holdReason, isFinal: isFinal)
+    }
+
     private struct Reader {
         let members: [String: JSONValue]
         init(_ value: JSONValue) { members = value.objectValue ?? [:] }

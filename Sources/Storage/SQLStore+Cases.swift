@@ -42,7 +42,7 @@ extension SQLStore {
         }
     }
 
-    public func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCase] {
+    public func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCaseSummary] {
         // Every filter is a parameter; the SQL text only varies by which
         // filters are present, never by their values.
         var conditions: [String] = []
@@ -70,9 +70,13 @@ extension SQLStore {
         }
         params.append(.int(Int64(max(0, query.limit))))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(Self.caseColumns) FROM cases \(whereClause) ORDER BY num LIMIT $\(params.count)"
+        let sql = "SELECT body, overdue_at FROM cases \(whereClause) ORDER BY num LIMIT $\(params.count)"
         return try await pool.withConnection { [params] connection in
-            try connection.query(sql, params).map { row throws(StoreError) in try Self.storedCase(from: row) }
+            try connection.query(sql, params).map { row throws(StoreError) in
+                StoredCaseSummary(
+                    summary: try CaseCodec.decodeSummary(try row.string(0)),
+                    overdueAt: try row.optionalInt(1).map(Timestamp.init(microseconds:)))
+            }
         }
     }
 

@@ -47,8 +47,8 @@ public protocol Store: Sendable {
 
     func loadCase(id: String) async throws(StoreError) -> StoredCase?
 
-    /// Cases matching `query`, in id order.
-    func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCase]
+    /// Summaries of the cases matching `query`, in id order.
+    func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCaseSummary]
 
     /// Cases with an overdue condition not yet raised at `now` (`alarmAt <= now`), in alarm order.
     func casesDue(at now: Timestamp, limit: Int) async throws(StoreError) -> [StoredCase]
@@ -182,6 +182,15 @@ public struct StoredCase: Sendable, Equatable {
     public init(case: Case, overdueAt: Timestamp?, alarmAt: Timestamp?) {
         self.case = `case`; self.overdueAt = overdueAt; self.alarmAt = alarmAt
     }
+}
+
+/// A case's summary with the time its overdue conditions hold: a row of `CASE LIST`.
+public struct StoredCaseSummary: Sendable, Equatable {
+    public var summary: CaseSummary
+    /// As `StoredCase.overdueAt`.
+    public var overdueAt: Timestamp?
+    public init(summary: CaseSummary, overdueAt: Timestamp?) { self.summary = summary; self.overdueAt = overdueAt }
+    public init(_ stored: StoredCase) { self.init(summary: CaseSummary(stored.case), overdueAt: stored.overdueAt) }
 }
 
 public struct CaseQuery: Sendable, Equatable {

@@ -64,7 +64,7 @@ private func migratedDatabase() async throws -> (url: String, store: SQLStore) {
         #expect(all.count == 50)
         for name in templates {
             let listed = try await store.listCases(CaseQuery(template: name, limit: 1_000, now: now))
-            #expect(!listed.isEmpty && listed.allSatisfy { $0.case.template == name })
+            #expect(!listed.isEmpty && listed.allSatisfy { $0.summary.template == name })
         }
         #expect(try await store.allocateCaseID() == "C-000051")
         await store.close()
@@ -99,7 +99,7 @@ private func migratedDatabase() async throws -> (url: String, store: SQLStore) {
                                                                   threads: 2, workflows: workflows, chunk: 1))
             let listed = try await store.listCases(CaseQuery(limit: 10, now: Timestamp(microseconds: 0)))
             heads.append(listed.map { c in
-                "\(c.case.state) \(c.case.version) \(c.case.attributes.sorted { $0.key < $1.key })"
+                "\(c.summary.state) \(c.summary.version) \(c.summary.attributes.sorted { $0.key < $1.key })"
             })
             await store.close()
         }

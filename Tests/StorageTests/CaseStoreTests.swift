@@ -78,7 +78,7 @@ struct CaseStoreTests {
                 expectedVersion: 0, events: builder.events))
         }
         let now = t0.adding(seconds: 100)
-        func ids(_ q: CaseQuery) async throws -> [String] { try await db.store.listCases(q).map(\.case.id) }
+        func ids(_ q: CaseQuery) async throws -> [String] { try await db.store.listCases(q).map(\.summary.id) }
         #expect(try await ids(CaseQuery(now: now)).count == 7)
         #expect(try await ids(CaseQuery(state: "draft", now: now)) == ["C-000001", "C-000003", "C-000005", "C-000007"])
         #expect(try await ids(CaseQuery(hold: true, now: now)) == ["C-000004"])

@@ -17,14 +17,14 @@ enum CaseRecords {
 
     /// The full `case` record of CASE SHOW and CASE LIST. `hold` is the hold
     /// reason, or `false`; attributes follow as `attr.KEY=VALUE` in key order.
-    static func summary(_ stored: StoredCase, now: Timestamp) -> ReplyRecord {
-        let current = stored.case
+    static func summary(_ stored: StoredCaseSummary, now: Timestamp) -> ReplyRecord {
+        let current = stored.summary
         var fields = [
             Field("id", current.id), Field("template", current.template),
             Field("template-version", String(current.templateVersion)), Field("title", current.title),
             Field("state", current.state), Field("stage", current.stage), Field("version", String(current.version)),
             Field("opened", current.opened.rfc3339), Field("entered", current.entered.rfc3339),
-            Field("hold", current.hold?.reason ?? "false"), Field("final", String(current.isFinal)),
+            Field("hold", current.holdReason ?? "false"), Field("final", String(current.isFinal)),
             Field("overdue", String(stored.overdueAt.map { $0 <= now } ?? false)),
         ]
         for key in current.attributes.keys.sorted() {

@@ -15,7 +15,7 @@ extension CommandService {
         let principal = session.principal!
         let (stored, entry) = try await visibleCase(request.positional[0], principal)
         let now = clock.now()
-        let records = [CaseRecords.summary(stored, now: now)]
+        let records = [CaseRecords.summary(StoredCaseSummary(stored), now: now)]
             + CaseRecords.details(stored.case, template: entry.template, principal: principal, now: now)
         return Outcome(.ok(records))
     }
@@ -30,7 +30,7 @@ extension CommandService {
             template: request["template"], state: request["state"], stage: request["stage"],
             overdue: overdue, hold: hold, after: request["after"], limit: limit + 1, now: now)
 
-        var visible: [StoredCase] = []
+        var visible: [StoredCaseSummary] = []
         // The id to continue after, when more may follow.
         var next: String?
         // Users who see only some templates' cases: filter page by page. The
@@ -41,11 +41,11 @@ extension CommandService {
             let page = try await storeCall { () async throws(StoreError) in try await store.listCases(query) }
             pages += 1
             for stored in page {
-                let readable = everything ? true : try await mayRead(stored.case, principal)
-                guard readable else { query.after = stored.case.id; continue }
-                if visible.count == limit { next = visible.last?.case.id; break scan }
+                let readable = everything ? true : try await mayRead(stored.summary, principal)
+                guard readable else { query.after = stored.summary.id; continue }
+                if visible.count == limit { next = visible.last?.summary.id; break scan }
                 visible.append(stored)
-                query.after = stored.case.id
+                query.after = stored.summary.id
             }
             if page.count <= limit { break }
             if pages >= 10 { next = query.after; break }
@@ -68,7 +68,7 @@ extension CommandService {
         return (stored, entry)
     }
 
-    func mayRead(_ current: Case, _ principal: Principal) async throws(ServiceFailure) -> Bool {
+    func mayRead(_ current: CaseSummary, _ principal: Principal) async throws(ServiceFailure) -> Bool {
         let entry = try await templateEntry(current.template, version: current.templateVersion)
         return Authorization.mayRead(entry.template, principal)
     }

@@ -32,7 +32,7 @@ final class InterposedStore: Store {
         async throws(StoreError) -> AuditEvent { try await base.recordAuthFailure(user: user, reason: reason, peer: peer, at: at) }
     func allocateCaseID() async throws(StoreError) -> String { try await base.allocateCaseID() }
     func loadCase(id: String) async throws(StoreError) -> StoredCase? { try await base.loadCase(id: id) }
-    func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCase] { try await base.listCases(query) }
+    func listCases(_ query: CaseQuery) async throws(StoreError) -> [StoredCaseSummary] { try await base.listCases(query) }
     func casesDue(at now: Timestamp, limit: Int) async throws(StoreError) -> [StoredCase] {
         try await base.casesDue(at: now, limit: limit)
     }
