@@ -73,18 +73,35 @@ extension AuditEvent {
     private func appendCanonicalJSON(
         includingHash: Bool, data writeData: (inout [UInt8]) -> Void, to out: inout [UInt8]
     ) {
+        Self.appendCanonicalJSON(
+            action: action, actor: actor,
+            at: { out in
+                out.append(UInt8(ascii: "\""))
+                at.appendRFC3339(to: &out)
+                out.append(UInt8(ascii: "\""))
+            },
+            chain: chain, data: writeData, hash: includingHash ? hash : nil, prev: prev, role: role, seq: seq,
+            to: &out)
+    }
+
+    /// The canonical JSON of an event from its members; `at` and `data` are
+    /// written by the caller, as whole JSON values.
+    static func appendCanonicalJSON(
+        action: String, actor: String, at writeAt: (inout [UInt8]) -> Void, chain: String,
+        data writeData: (inout [UInt8]) -> Void, hash: String?, prev: String, role: String, seq: Int64,
+        to out: inout [UInt8]
+    ) {
         out.append(contentsOf: Keys.action)
         CanonicalJSON.appendString(action, to: &out)
         out.append(contentsOf: Keys.actor)
         CanonicalJSON.appendString(actor, to: &out)
         out.append(contentsOf: Keys.at)
-        at.appendRFC3339(to: &out)
-        out.append(UInt8(ascii: "\""))
+        writeAt(&out)
         out.append(contentsOf: Keys.chain)
         CanonicalJSON.appendString(chain, to: &out)
         out.append(contentsOf: Keys.data)
         writeData(&out)
-        if includingHash {
+        if let hash {
             out.append(contentsOf: Keys.hash)
             CanonicalJSON.appendString(hash, to: &out)
         }
@@ -110,10 +127,10 @@ extension AuditEvent {
     }
 
     /// Member prefixes in canonical order, each with the punctuation before its value.
-    private enum Keys {
+    fileprivate enum Keys {
         static let action: [UInt8] = Array(#"{"action":"#.utf8)
         static let actor: [UInt8] = Array(#","actor":"#.utf8)
-        static let at: [UInt8] = Array(#","at":""#.utf8)
+        static let at: [UInt8] = Array(#","at":"#.utf8)
         static let chain: [UInt8] = Array(#","chain":"#.utf8)
         static let data: [UInt8] = Array(#","data":"#.utf8)
         static let hash: [UInt8] = Array(#","hash":"#.utf8)

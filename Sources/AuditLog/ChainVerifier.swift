@@ -72,31 +72,42 @@ public struct ChainVerifier: Sendable {
     /// (`event.computedHash()`): lets a caller hash many events in parallel
     /// and check them in order.
     public mutating func check(_ event: AuditEvent, computedHash: @autoclosure () -> String) -> ChainBreak? {
+        check(chain: event.chain, seq: event.seq, prev: event.prev, hash: event.hash, computedHash: computedHash())
+    }
+
+    /// As `check(_:computedHash:)`, for an event as a store row holds it.
+    public mutating func check(_ event: StoredEvent, computedHash: @autoclosure () -> String) -> ChainBreak? {
+        check(chain: event.chain, seq: event.seq, prev: event.prev, hash: event.hash, computedHash: computedHash())
+    }
+
+    private mutating func check(
+        chain: String, seq: Int64, prev: String, hash: String, computedHash: @autoclosure () -> String
+    ) -> ChainBreak? {
         totalEvents += 1
-        var state = takeState(event.chain)
-        defer { states[event.chain] = state }
+        var state = takeState(chain)
+        defer { states[chain] = state }
         state.events += 1
-        state.headSeen = event.hash
+        state.headSeen = hash
         if state.firstBreak != nil { return nil }
 
         let expectedSeq = state.lastSeq + 1
         var reason: String?
-        if event.seq != expectedSeq {
-            reason = Self.sequenceProblem(expected: expectedSeq, found: event.seq)
-        } else if case let computed = computedHash(), computed != event.hash {
-            reason = "hash mismatch: the event's content was changed (recorded \(event.hash), computed \(computed))"
-        } else if event.prev != state.lastHash {
+        if seq != expectedSeq {
+            reason = Self.sequenceProblem(expected: expectedSeq, found: seq)
+        } else if case let computed = computedHash(), computed != hash {
+            reason = "hash mismatch: the event's content was changed (recorded \(hash), computed \(computed))"
+        } else if prev != state.lastHash {
             reason = expectedSeq == 1
-                ? "prev of the first event must be 64 zeros, found \(event.prev)"
-                : "prev does not match the hash of seq \(state.lastSeq) (expected \(state.lastHash), found \(event.prev)); an earlier event was changed and re-hashed, or this event belongs elsewhere"
+                ? "prev of the first event must be 64 zeros, found \(prev)"
+                : "prev does not match the hash of seq \(state.lastSeq) (expected \(state.lastHash), found \(prev)); an earlier event was changed and re-hashed, or this event belongs elsewhere"
         }
         if let reason {
-            let found = ChainBreak(chain: event.chain, seq: expectedSeq, reason: reason)
+            let found = ChainBreak(chain: chain, seq: expectedSeq, reason: reason)
             state.firstBreak = found
             return found
         }
-        state.lastSeq = event.seq
-        state.lastHash = event.hash
+        state.lastSeq = seq
+        state.lastHash = hash
         return nil
     }
 

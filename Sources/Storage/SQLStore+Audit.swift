@@ -36,7 +36,7 @@ extension SQLStore {
         // are ever all in memory. The next batch is read and decoded on a
         // pool thread while this one is hashed, so the database, the row
         // decoding and SHA-256 work at the same time.
-        var pending: Task<Result<[AuditEvent], StoreError>, Never>? =
+        var pending: Task<Result<[StoredEvent], StoreError>, Never>? =
             startEventBatch(chain: chain, after: chain.map { ($0, 0) })
         while let task = pending {
             let batch = try await task.value.get()
@@ -60,7 +60,7 @@ extension SQLStore {
     }
 
     /// `computedHash()` of every event, in order, computed in parallel slices.
-    static func computedHashes(_ batch: [AuditEvent]) async -> [String] {
+    static func computedHashes(_ batch: [StoredEvent]) async -> [String] {
         let slices = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         guard slices > 1, batch.count >= 256 else { return batch.map { $0.computedHash() } }
         let size = (batch.count + slices - 1) / slices
@@ -76,7 +76,7 @@ extension SQLStore {
     }
 
     private func startEventBatch(chain: String?, after: (chain: String, seq: Int64)?)
-        -> Task<Result<[AuditEvent], StoreError>, Never>
+        -> Task<Result<[StoredEvent], StoreError>, Never>
     {
         Task {
             do throws(StoreError) {
@@ -87,9 +87,10 @@ extension SQLStore {
         }
     }
 
-    /// One batch of events after `after`, of one chain or of all.
+    /// One batch of events after `after`, of one chain or of all, as stored:
+    /// `data` is not parsed, the hash is computed over the stored text.
     private func eventBatch(chain: String?, after: (chain: String, seq: Int64)?) async throws(StoreError)
-        -> [AuditEvent]
+        -> [StoredEvent]
     {
         try await pool.withConnection { connection in
             // Keyset pagination over the primary key (chain, seq): each batch
@@ -113,7 +114,7 @@ extension SQLStore {
                     "SELECT \(Self.eventColumns) FROM audit_events ORDER BY chain, seq LIMIT $1",
                     [.int(Int64(Self.verifyBatch))])
             }
-            return try rows.map { row throws(StoreError) in try Self.event(from: row) }
+            return try rows.map { row throws(StoreError) in try Self.storedEvent(from: row) }
         }
     }
 }
@@ -136,7 +137,7 @@ struct StorageChainCheck {
     private(set) var events: Int64 = 0
 
     /// Checks one event; returns the previous chain when this one starts a new chain.
-    mutating func feed(_ event: AuditEvent, computedHash: String) -> FinishedChain? {
+    mutating func feed(_ event: StoredEvent, computedHash: String) -> FinishedChain? {
         var finished: FinishedChain?
         if event.chain != current?.chain {
             finished = finishChain()

@@ -35,6 +35,14 @@ extension SQLStore {
 
     static let eventColumns = "chain, seq, at, actor, role, action, data, prev, hash"
 
+    /// A row of `eventColumns` as it is stored, for verification.
+    static func storedEvent(from row: SQLRow) throws(StoreError) -> StoredEvent {
+        StoredEvent(
+            chain: try row.string(0), seq: try row.int(1), at: try row.string(2), actor: try row.string(3),
+            role: try row.string(4), action: try row.string(5), data: try row.string(6), prev: try row.string(7),
+            hash: try row.string(8))
+    }
+
     static func event(from row: SQLRow) throws(StoreError) -> AuditEvent {
         let chain = try row.string(0)
         let seq = try row.int(1)

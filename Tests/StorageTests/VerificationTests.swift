@@ -70,4 +70,37 @@ struct VerificationTests {
         #expect(try await db.store.verify(chain: ids[0]).broken.map(\.seq) == [4])
         #expect(try await db.store.verify(chain: ids[5]).isIntact)
     }
+
+    /// The verify hashes `data` and `at` as stored, without parsing them, so
+    /// rewriting them into equivalent text is found too, and text that is no
+    /// JSON at all is a broken chain, not an error.
+    @Test(arguments: Backend.allCases)
+    func equivalentOrUnreadableRewritesAreBrokenChains(_ backend: Backend) async throws {
+        let db = try await TestDatabase.make(backend)
+        defer { Task { await db.store.close() } }
+        let ids = try await load(db, cases: 5, events: 6)
+        if backend == .postgres {
+            try db.raw("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        } else {
+            try db.raw("DROP TRIGGER audit_events_no_update")
+        }
+        let original = try await db.store.trail(chain: ids[0], from: 3, limit: 1)[0]
+        let second = try await db.store.trail(chain: ids[1], from: 2, limit: 1)[0]
+        // The same data with a space; the same instant written with an offset;
+        // data that is not JSON; data that tries to smuggle in other members.
+        try db.raw("UPDATE audit_events SET data = $1 WHERE chain = $2 AND seq = 3", [#"{"text": "case 0 note 2"}"#, ids[0]])
+        try db.raw("UPDATE audit_events SET at = $1 WHERE chain = $2 AND seq = 2",
+                   [second.at.rfc3339.replacingOccurrences(of: "Z", with: "+00:00"), ids[1]])
+        try db.raw("UPDATE audit_events SET data = $1 WHERE chain = $2 AND seq = 5", ["not json {", ids[2]])
+        try db.raw("UPDATE audit_events SET data = $1 WHERE chain = $2 AND seq = 4",
+                   [#"{"text":"case 3 note 3"},"prev":"x""#, ids[3]])
+
+        #expect(original.data == ["text": .string("case 0 note 2")])
+        #expect(second.at.rfc3339.hasSuffix("Z"))
+        let report = try await db.store.verify(chain: nil)
+        let found = Dictionary(report.broken.map { ($0.chain, $0.seq) }, uniquingKeysWith: min)
+        #expect(found == [ids[0]: 3, ids[1]: 2, ids[2]: 5, ids[3]: 4], "\(report.broken)")
+        #expect(report.broken.allSatisfy { $0.reason.hasPrefix("hash mismatch") })
+        #expect(try await db.store.verify(chain: ids[4]).isIntact)
+    }
 }
