@@ -341,11 +341,20 @@ public final class PostgresConnection: @unchecked Sendable {
         let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
         let values: [[String?]] = (0..<rowCount).map { row in
             (0..<columnCount).map { column in
-                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                PQgetisnull(result, row, column) == 1 ? nil : Self.text(result, row, column)
             }
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresResult(columns: columns, values: values, rowsAffected: affected)
+    }
+
+    /// A text-format value. Its length comes from libpq, so no strlen.
+    private static func text(_ result: OpaquePointer, _ row: Int32, _ column: Int32) -> String {
+        let length = Int(PQgetlength(result, row, column))
+        guard let start = PQgetvalue(result, row, column) else { return "" }
+        return start.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+        }
     }
 
     func error(from result: OpaquePointer) -> PostgresError {

@@ -15,10 +15,24 @@ enum SQLValue: Sendable, Equatable {
 /// One result row, decoded by position, the same way for both databases.
 struct SQLRow: Sendable {
     fileprivate enum Cell: Sendable { case text(String), int(Int64), null }
-    fileprivate var cells: [Cell]
+    /// PostgreSQL's rows are all text and are kept as libpq's wrapper made
+    /// them: copying each into cells cost a second array per row, which
+    /// showed in reads of millions of rows (a full verify).
+    fileprivate enum Values: Sendable { case texts([String?]), cells([Cell]) }
+    fileprivate var values: Values
+
+    fileprivate init(cells: [Cell]) { values = .cells(cells) }
+    fileprivate init(texts: [String?]) { values = .texts(texts) }
+
+    fileprivate func cell(_ i: Int) -> Cell {
+        switch values {
+        case .texts(let texts): return texts[i].map(Cell.text) ?? .null
+        case .cells(let cells): return cells[i]
+        }
+    }
 
     func string(_ i: Int) throws(StoreError) -> String {
-        switch cells[i] {
+        switch cell(i) {
         case .text(let s): return s
         case .int(let n): return String(n)
         case .null: throw StoreError(.corrupt, "column \(i) is NULL where text was expected")
@@ -26,12 +40,12 @@ struct SQLRow: Sendable {
     }
 
     func optionalString(_ i: Int) throws(StoreError) -> String? {
-        if case .null = cells[i] { return nil }
+        if case .null = cell(i) { return nil }
         return try string(i)
     }
 
     func int(_ i: Int) throws(StoreError) -> Int64 {
-        switch cells[i] {
+        switch cell(i) {
         case .int(let n): return n
         case .text(let s):
             guard let n = Int64(s) else { throw StoreError(.corrupt, "column \(i) holds \(s.debugDescription), not an integer") }
@@ -41,12 +55,12 @@ struct SQLRow: Sendable {
     }
 
     func optionalInt(_ i: Int) throws(StoreError) -> Int64? {
-        if case .null = cells[i] { return nil }
+        if case .null = cell(i) { return nil }
         return try int(i)
     }
 
     func bool(_ i: Int) throws(StoreError) -> Bool {
-        switch cells[i] {
+        switch cell(i) {
         case .int(let n): return n != 0
         case .text(let s):
             switch s {
@@ -118,9 +132,7 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
                 }
                 result = try connection.executePrepared(name: name, params: values)
             }
-            return result.rows.map { row in
-                SQLRow(cells: row.values.map { $0.map(SQLRow.Cell.text) ?? .null })
-            }
+            return result.rows.map { SQLRow(texts: $0.values) }
         } catch {
             throw map(error)
         }

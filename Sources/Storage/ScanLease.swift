@@ -51,8 +51,14 @@ public final class PostgresScanLease: ScanLease {
     public func release() async {
         _ = try? await thread.runIfActive { [self] in
             state.withLock { state in
-                if state.held { logger.info("overdue scan lease released") }
-                state.connection = nil  // closing the session frees the lock
+                if state.held {
+                    // Unlocked explicitly: closing the session frees the lock
+                    // too, but only once the server has noticed, so another
+                    // instance trying at once could still find it taken.
+                    _ = try? state.connection?.execute("SELECT pg_advisory_unlock($1)", [.int(Self.lockKey)])
+                    logger.info("overdue scan lease released")
+                }
+                state.connection = nil
                 state.held = false
             }
         }
