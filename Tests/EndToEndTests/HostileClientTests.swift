@@ -13,7 +13,7 @@ struct HostileClientTests {
     /// closed; the held connections cost the others nothing.
     @Test func connectionFloodIsTurnedAwayAndOthersStayServed() throws {
         let s = try Scenario(.sqlite, extraArguments: ["--max-connections", "8"])
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let existing = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
         try existing.authenticate("lead", Scenario.password)
 
@@ -44,7 +44,7 @@ struct HostileClientTests {
     /// A client that sends half a line and waits holds up nobody.
     @Test func halfSentLineBlocksNobodyElse() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let slow = try s.client("lead")
         try slow.write(Array("CASE NOTE \(s.caseID) text=\"half a li".utf8))  // no LF
         let other = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
@@ -66,7 +66,7 @@ struct HostileClientTests {
     /// replies or a closed connection, never a crash or a malformed reply.
     @Test func randomBytesGetErrorsNeverACrash() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         var random = SplitMix64(seed: 0xA7_6D_2026)
         for round in 0..<40 {
             let c = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
@@ -92,7 +92,7 @@ struct HostileClientTests {
                 }
             }
         }
-        #expect(s.daemon.process?.isRunning == true)
+        #expect(s.daemon.isRunning)
         let after = try s.client("lead")
         #expect(try after.send("PING").code == .ok)
         #expect(try after.send("CASE SHOW \(s.caseID)").records("case").first?["version"] == "1")
@@ -102,7 +102,7 @@ struct HostileClientTests {
     /// A data block over 1 MiB is read to its end and refused; the connection goes on.
     @Test func templateOverOneMiBIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let padding = (0..<25_000).map { "# padding line \($0) to make the template large\n" }.joined()
         let huge = smallTemplate.replacingOccurrences(of: "template: small", with: "template: huge") + "\n" + padding
         #expect(huge.utf8.count > 1 << 20)
@@ -114,7 +114,7 @@ struct HostileClientTests {
     /// Anchors and aliases (the "billion laughs") are refused before any expansion.
     @Test func aliasBombIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         var bomb = "template: bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         var previous = "a"
         for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
@@ -132,7 +132,7 @@ struct HostileClientTests {
     /// the limit (5), and every failure is in the system chain.
     @Test func guessedPasswordsAreSlowedCutOffAndAudited() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let guesser = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 10)
         var waits: [TimeInterval] = []
         for guess in 1...5 {
@@ -156,7 +156,7 @@ struct HostileClientTests {
     /// A user disabled while signed in is refused at the next command.
     @Test func disabledUsersOpenSessionIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let lead = try s.client("lead")
         expectOK(try lead.send("CASE NOTE \(s.caseID) text=before"))
         expectOK(try s.root.send("USER DISABLE lead"))
