@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SocketTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -163,18 +164,5 @@ struct HostileClientTests {
         expectError(try lead.send("CASE NOTE \(s.caseID) text=after"), 530, "auth-required")
         expectError(try lead.send("AUTH user=lead password=\(Scenario.password)"), 535, "auth-failed")
         #expect(try s.root.send("CASE SHOW \(s.caseID)").records("case").first?["version"] == "2")
-    }
-}
-
-/// A small seeded generator, so a failing round can be replayed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
