@@ -12,7 +12,8 @@ import Glibc
 /// `await stop()` in async tests, `stopBlocking()` in synchronous ones. As a
 /// last resort the deinit kills a still-running process with SIGKILL and
 /// waits until it is gone, so a handle that is let go of never leaves a
-/// daemon behind (only a test process that dies first can).
+/// daemon behind; and should the test process die first, the kernel kills
+/// the daemon (see `DaemonLauncher`).
 ///
 /// The async methods wait with `Task.sleep` and never hold a cooperative
 /// thread; the `…Blocking` ones sleep their thread, for synchronous tests.
@@ -144,8 +145,6 @@ public final class AtmpdProcess: @unchecked Sendable {  // `process` and `port` 
             if let running = self.process, running.isRunning { throw Failure("atmpd is already running; stop it before starting it again") }
         }
         let process = Process()
-        process.executableURL = try BuiltProducts.executable("atmpd")
-        process.arguments = ["serve", "--database", database, "--socket", socket] + serveArguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         // Settings come from the arguments only, never from the test run's ATMP_* variables.
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ATMP_") }
@@ -158,7 +157,9 @@ public final class AtmpdProcess: @unchecked Sendable {  // `process` and `port` 
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Killed by the kernel if the test process dies before stopping it.
+        try DaemonLauncher.run(process, executable: try BuiltProducts.executable("atmpd"),
+                               arguments: ["serve", "--database", database, "--socket", socket] + serveArguments)
         lock.withLock {
             self.process = process
             port = nil
