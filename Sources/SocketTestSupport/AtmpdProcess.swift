@@ -8,8 +8,9 @@ import Glibc
 /// another database is given) its SQLite database; users are added with
 /// `atmpd user add` first.
 ///
-/// Stopping it is the test's job, in a `defer` so that no path skips it:
-/// `await stop()` in async tests, `stopBlocking()` in synchronous ones. As a
+/// Stopping it is the test's job, on every path: `defer { stopBlocking() }`
+/// in synchronous tests; in async ones `stopping { … }`, which awaits
+/// `stop()` whether its body returns or throws (a `defer` cannot await). As a
 /// last resort the deinit kills a still-running process with SIGKILL and
 /// waits until it is gone, so a handle that is let go of never leaves a
 /// daemon behind; and should the test process die first, the kernel kills
