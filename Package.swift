@@ -49,7 +49,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        // A blocking socket client for tests of the server; only test targets use it.
+        // For tests of the server, only test targets use it: a blocking socket
+        // client, and a real atmpd process started and always stopped (AtmpdProcess).
         .target(name: "SocketTestSupport"),
         // A throwaway PostgreSQL server for tests; only test targets use it.
         .target(name: "PostgresTestSupport", dependencies: ["PostgresClient", "CLibPQ"]),

@@ -8,7 +8,7 @@ import Testing
 struct BadInputTests {
     @Test func malformedRequestsGetTheirCodes() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let c = try s.client("lead")
         expectError(try c.send("FROBNICATE now"), 500, "unknown-command")
         expectError(try c.send("CASE FROBNICATE \(s.caseID)"), 500, "unknown-command")
@@ -30,7 +30,7 @@ struct BadInputTests {
 
     @Test func anOverLongLineClosesTheConnectionOnly() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let c = try s.client("lead")
         try c.write(Array(("CASE NOTE \(s.caseID) text=" + String(repeating: "x", count: 17_000) + "\n").utf8))
         expectError(try c.readReply(), 500, "line-too-long")
@@ -42,7 +42,7 @@ struct BadInputTests {
 
     @Test func injectionStringsAreStoredVerbatim() throws {
         let s = try Scenario(.postgres)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let c = try s.client("lead")
         let hostile = "Robert'); DROP TABLE cases; -- $1 %s \\ \"quoted\" 🧬"
         let opened = try c.send("CASE OPEN template=small title=\(Quoting.quotedIfNeeded(hostile)) attr.sponsor=\(Quoting.quotedIfNeeded(hostile))")

@@ -23,7 +23,7 @@ struct CrashTests {
     @Test(arguments: Backend.allCases)
     func killNineUnderLoadLosesNoAcknowledgedChange(_ backend: Backend) throws {
         let s = try Scenario(backend)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let cases = try Self.openCases(s, count: Self.loadClients)
         let load = LoadClients()
         load.start(socket: s.daemon.socket, cases: cases, user: "lead", password: Scenario.password, reconnect: false)
@@ -31,14 +31,14 @@ struct CrashTests {
         // Two seconds of load, and at least some acknowledged changes per client.
         let started = Date()
         let loaded = poll(seconds: 60) { Date().timeIntervalSince(started) >= 2 && load.log.ackCount >= 8 * Self.loadClients }
-        s.daemon.crash()
+        s.daemon.crashBlocking()
         #expect(load.stopAndWait(), "load clients did not finish")
         #expect(loaded, "too little load before the kill: \(load.log.summary)")
         #expect(load.log.unexpectedReplies.isEmpty, "\(load.log.unexpectedReplies.prefix(5))")
         print("kill -9 (\(backend)): \(load.log.ackCount) acknowledged; \(load.log.summary)")
 
         // Same database, new process.
-        try s.daemon.start()
+        try s.daemon.startBlocking()
         let root = try s.daemon.client()
         try expectAllAcknowledgedPresent(load.log.acks, root)
         expectOK(try root.send("AUDIT VERIFY"))
@@ -62,8 +62,8 @@ struct CrashTests {
         let cluster = PostgresTestCluster(useEnvironmentDatabase: false)
         defer { cluster.stop() }
         let s = try Scenario(.postgres, cluster: cluster)
-        defer { s.daemon.stop() }
-        let daemonPID = try #require(s.daemon.process?.processIdentifier)
+        defer { s.daemon.stopBlocking() }
+        let daemonPID = try #require(s.daemon.processIdentifier)
         let cases = try Self.openCases(s, count: Self.loadClients + 1)
         let probeCase = cases.last!
         let load = LoadClients()
@@ -108,7 +108,7 @@ struct CrashTests {
         #expect(loadRecovered, "not every load client got a 250 after the restart: \(load.log.summary)")
         #expect(load.log.unexpectedReplies.isEmpty, "\(load.log.unexpectedReplies.prefix(5))")
         // The same process throughout.
-        #expect(s.daemon.process?.isRunning == true && s.daemon.process?.processIdentifier == daemonPID)
+        #expect(s.daemon.isRunning && s.daemon.processIdentifier == daemonPID)
 
         let root = try s.daemon.client()
         try expectAllAcknowledgedPresent(load.log.acks, root)

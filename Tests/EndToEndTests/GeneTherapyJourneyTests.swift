@@ -1,6 +1,7 @@
 import AuditLog
 import ControlProtocol
 import Foundation
+import SocketTestSupport
 import Testing
 import Workflow
 
@@ -13,12 +14,12 @@ struct GeneTherapyJourneyTests {
 
     @Test(arguments: Backend.allCases)
     func researchToRoutineHospitalUse(_ backend: Backend) throws {
-        let daemon = try DaemonProcess(backend: backend)
-        try daemon.start()
-        defer { daemon.stop() }
+        let daemon = try AtmpdProcess.endToEnd(backend)
+        defer { daemon.stopBlocking() }
+        try daemon.startBlocking()
         let root = try daemon.client()
 
-        let yaml = try String(contentsOf: DaemonProcess.packageRoot.appendingPathComponent("Workflows/gene-therapy.yaml"),
+        let yaml = try String(contentsOf: BuiltProducts.packageRoot.appendingPathComponent("Workflows/gene-therapy.yaml"),
                               encoding: .utf8)
         let template = try TemplateLoader.load(yaml: yaml, file: "gene-therapy.yaml").get()
         // Published at start from --workflows; publishing the same body again is a no-op.

@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SocketTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ struct HostileClientTests {
     /// closed; the held connections cost the others nothing.
     @Test func connectionFloodIsTurnedAwayAndOthersStayServed() throws {
         let s = try Scenario(.sqlite, extraArguments: ["--max-connections", "8"])
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let existing = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
         try existing.authenticate("lead", Scenario.password)
 
@@ -44,7 +45,7 @@ struct HostileClientTests {
     /// A client that sends half a line and waits holds up nobody.
     @Test func halfSentLineBlocksNobodyElse() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let slow = try s.client("lead")
         try slow.write(Array("CASE NOTE \(s.caseID) text=\"half a li".utf8))  // no LF
         let other = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
@@ -66,7 +67,7 @@ struct HostileClientTests {
     /// replies or a closed connection, never a crash or a malformed reply.
     @Test func randomBytesGetErrorsNeverACrash() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         var random = SplitMix64(seed: 0xA7_6D_2026)
         for round in 0..<40 {
             let c = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 5)
@@ -92,7 +93,7 @@ struct HostileClientTests {
                 }
             }
         }
-        #expect(s.daemon.process?.isRunning == true)
+        #expect(s.daemon.isRunning)
         let after = try s.client("lead")
         #expect(try after.send("PING").code == .ok)
         #expect(try after.send("CASE SHOW \(s.caseID)").records("case").first?["version"] == "1")
@@ -102,7 +103,7 @@ struct HostileClientTests {
     /// A data block over 1 MiB is read to its end and refused; the connection goes on.
     @Test func templateOverOneMiBIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let padding = (0..<25_000).map { "# padding line \($0) to make the template large\n" }.joined()
         let huge = smallTemplate.replacingOccurrences(of: "template: small", with: "template: huge") + "\n" + padding
         #expect(huge.utf8.count > 1 << 20)
@@ -114,7 +115,7 @@ struct HostileClientTests {
     /// Anchors and aliases (the "billion laughs") are refused before any expansion.
     @Test func aliasBombIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         var bomb = "template: bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         var previous = "a"
         for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
@@ -132,7 +133,7 @@ struct HostileClientTests {
     /// the limit (5), and every failure is in the system chain.
     @Test func guessedPasswordsAreSlowedCutOffAndAudited() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let guesser = try ProtocolClient(socket: s.daemon.socket, timeoutSeconds: 10)
         var waits: [TimeInterval] = []
         for guess in 1...5 {
@@ -156,25 +157,12 @@ struct HostileClientTests {
     /// A user disabled while signed in is refused at the next command.
     @Test func disabledUsersOpenSessionIsRefused() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let lead = try s.client("lead")
         expectOK(try lead.send("CASE NOTE \(s.caseID) text=before"))
         expectOK(try s.root.send("USER DISABLE lead"))
         expectError(try lead.send("CASE NOTE \(s.caseID) text=after"), 530, "auth-required")
         expectError(try lead.send("AUTH user=lead password=\(Scenario.password)"), 535, "auth-failed")
         #expect(try s.root.send("CASE SHOW \(s.caseID)").records("case").first?["version"] == "2")
-    }
-}
-
-/// A small seeded generator, so a failing round can be replayed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

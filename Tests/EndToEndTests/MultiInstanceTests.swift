@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SocketTestSupport
 import Testing
 
 /// A template whose only waiting state is overdue one second after a case enters it.
@@ -29,36 +30,47 @@ struct MultiInstanceTests {
     /// Instances A and B, both listening for each other's events, with `small`
     /// and `due-soon` published and users lead, lead2, qa, reader.
     struct Pair {
-        let a: DaemonProcess
-        let b: DaemonProcess
+        let a: AtmpdProcess
+        let b: AtmpdProcess
         let rootA: ProtocolClient
         let rootB: ProtocolClient
 
+        /// Both started; if anything on the way fails, both are stopped before the error is thrown.
         init() throws {
-            a = try DaemonProcess(backend: .postgres, extraArguments: ["--tick", "1"])
-            try a.start()
-            b = try DaemonProcess(sharing: a, extraArguments: ["--tick", "1"])
-            try b.start()
-            for daemon in [a, b] {
-                #expect(poll(seconds: 20) { daemon.logText.contains("listening for other instances' events") },
-                        "\(daemon.logText)")
+            let a = try AtmpdProcess.endToEnd(.postgres, extraArguments: ["--tick", "1"])
+            let b = try a.anotherInstance(extraArguments: ["--tick", "1"])
+            do {
+                try a.startBlocking()
+                try b.startBlocking()
+                for daemon in [a, b] {
+                    #expect(poll(seconds: 20) { daemon.logText.contains("listening for other instances' events") },
+                            "\(daemon.logText)")
+                }
+                let rootA = try a.client()
+                let rootB = try b.client()
+                expectOK(try rootA.send("+TEMPLATE PUT", data: smallTemplate))
+                expectOK(try rootB.send("+TEMPLATE PUT", data: dueTemplate))
+                for (user, roles) in [("lead", "lead"), ("lead2", "lead"), ("qa", "qa"), ("reader", "regulator")] {
+                    expectOK(try rootB.send("USER ADD \(user) roles=\(roles) password=\(MultiInstanceTests.password)"))
+                }
+                self.rootA = rootA
+                self.rootB = rootB
+            } catch {
+                a.stopBlocking()
+                b.stopBlocking()
+                throw error
             }
-            rootA = try a.client()
-            rootB = try b.client()
-            expectOK(try rootA.send("+TEMPLATE PUT", data: smallTemplate))
-            expectOK(try rootB.send("+TEMPLATE PUT", data: dueTemplate))
-            for (user, roles) in [("lead", "lead"), ("lead2", "lead"), ("qa", "qa"), ("reader", "regulator")] {
-                expectOK(try rootB.send("USER ADD \(user) roles=\(roles) password=\(MultiInstanceTests.password)"))
-            }
+            self.a = a
+            self.b = b
         }
 
-        func client(_ daemon: DaemonProcess, _ user: String) throws -> ProtocolClient {
+        func client(_ daemon: AtmpdProcess, _ user: String) throws -> ProtocolClient {
             try daemon.client(user, MultiInstanceTests.password)
         }
 
         func stop() {
-            a.stop()
-            b.stop()
+            a.stopBlocking()
+            b.stopBlocking()
         }
     }
 
@@ -163,7 +175,7 @@ struct MultiInstanceTests {
         let survivorLead = holder === pair.a ? leadB : leadA
 
         // The holder dies without shutting down: its session ends, and the lock with it.
-        holder.crash()
+        holder.crashBlocking()
         reader = holder === pair.a ? pair.rootB : pair.rootA
         #expect(poll(seconds: 20) { survivor.logText.contains(taken) }, "\(survivor.logText)")
         let late = try Self.open(survivorLead, template: "due-soon")
@@ -205,12 +217,12 @@ struct MultiInstanceTests {
     }
 
     @Test func withoutClusterEventsAnInstanceNeitherAnnouncesNorRelays() throws {
-        let a = try DaemonProcess(backend: .postgres, extraArguments: ["--no-cluster-events"])
-        try a.start()
-        defer { a.stop() }
-        let b = try DaemonProcess(sharing: a)
-        try b.start()
-        defer { b.stop() }
+        let a = try AtmpdProcess.endToEnd(.postgres, extraArguments: ["--no-cluster-events"])
+        defer { a.stopBlocking() }
+        try a.startBlocking()
+        let b = try a.anotherInstance()
+        defer { b.stopBlocking() }
+        try b.startBlocking()
         #expect(poll(seconds: 20) { b.logText.contains("listening for other instances' events") }, "\(b.logText)")
         let rootA = try a.client()
         let rootB = try b.client()

@@ -8,7 +8,7 @@ struct RaceAndRestartTests {
     /// Two clients fire at the same version at once: one wins, one is told 450.
     @Test func twoClientsRaceOnOneCase() throws {
         let s = try Scenario(.postgres)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let a = try s.client("lead")
         let b = try s.client("lead2")
         for round in 0..<10 {
@@ -29,15 +29,15 @@ struct RaceAndRestartTests {
     @Test(arguments: Backend.allCases)
     func persistsAcrossARestart(_ backend: Backend) throws {
         let s = try Scenario(backend)
+        defer { s.daemon.stopBlocking() }  // whichever process runs when the test ends
         let lead = try s.client("lead")
         expectOK(try lead.send("CASE ATTACH \(s.caseID) document=report sha256=\(String(repeating: "c", count: 64)) title=\"Final report\""))
         expectOK(try s.client("qa").send("CASE SIGN \(s.caseID) submit meaning=approved password=\(Scenario.password)"))
         expectOK(try lead.send("CASE ADVANCE \(s.caseID) submit"))
         let before = try lead.send("CASE SHOW \(s.caseID)")
-        #expect(s.daemon.stop() == 0)
+        #expect(s.daemon.stopBlocking() == 0)
 
-        try s.daemon.start()
-        defer { s.daemon.stop() }
+        try s.daemon.startBlocking()
         let again = try s.client("lead")
         let after = try again.send("CASE SHOW \(s.caseID)")
         #expect(after.records("case").first?["version"] == "4")
@@ -50,7 +50,7 @@ struct RaceAndRestartTests {
     /// superuser) and a chain cut short are both found by AUDIT VERIFY.
     @Test func tamperingInPostgresIsFound() throws {
         let s = try Scenario(.postgres)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let lead = try s.client("lead")
         let other = try lead.send("CASE OPEN template=small title=Second attr.sponsor=S")
         let second = try #require(other.records("case").first?["id"])

@@ -1,5 +1,6 @@
 import AuditLog
 import Foundation
+import SocketTestSupport
 import Testing
 
 /// Keeps the README true: its cell-therapy walk-through
@@ -8,10 +9,10 @@ import Testing
 @Suite("README walk-through", .serialized)
 struct ReadmeWalkthroughTests {
     static var atmpctl: String {
-        get throws { try DaemonProcess.binary.deletingLastPathComponent().appendingPathComponent("atmpctl").path }
+        get throws { try BuiltProducts.executable("atmpctl").path }
     }
 
-    func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> DaemonProcess.Result {
+    func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> AtmpdProcess.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -23,16 +24,16 @@ struct ReadmeWalkthroughTests {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return DaemonProcess.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return AtmpdProcess.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
     @Test func cellTherapyIntoHospitalUseThenTheRegulatorsReview() throws {
-        let daemon = try DaemonProcess(backend: .sqlite)
-        try daemon.start()
-        defer { daemon.stop() }
+        let daemon = try AtmpdProcess.endToEnd(.sqlite)
+        defer { daemon.stopBlocking() }
+        try daemon.startBlocking()
         let atmpctl = try Self.atmpctl
         let demo = try run(
-            DaemonProcess.packageRoot.appendingPathComponent("scripts/demo-cell-therapy.sh").path, [],
+            BuiltProducts.packageRoot.appendingPathComponent("scripts/demo-cell-therapy.sh").path, [],
             environment: ["ATMPCTL": atmpctl, "ATMP_SOCKET": daemon.socket, "ATMP_ADMIN_USER": "root",
                           "ATMP_ADMIN_PASSWORD": "root-password"])
         #expect(demo.status == 0, "\(demo.output)")
@@ -45,7 +46,7 @@ struct ReadmeWalkthroughTests {
         #expect(show.status == 0)
         #expect(show.output.contains("in-routine-use"))
 
-        let file = daemon.directory.appendingPathComponent("trail.jsonl").path
+        let file = daemon.directory + "/trail.jsonl"
         let trail = try run(atmpctl, ["audit", "trail", caseID, "--output", file], environment: inspector)
         #expect(trail.status == 0, "\(trail.output)")
         let head = try #require(trail.output.split(separator: "\n").first { $0.hasPrefix("head ") }?.dropFirst(5))

@@ -8,7 +8,7 @@ import Testing
 struct ReplyCodeTests {
     @Test func everyCodeFromOneScenario() throws {
         let s = try Scenario(.postgres, extraArguments: ["--max-connections", "12"])
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let anonymous = try ProtocolClient(socket: s.daemon.socket)
         #expect(anonymous.greeting?.code == 220)
         #expect(anonymous.greeting?.okFields == nil)  // 220 is not 250
@@ -72,14 +72,14 @@ struct ReplyCodeTests {
         }
         let connected = try #require(stayer)
         try connected.authenticate("lead", Scenario.password)
-        #expect(s.daemon.stop() == 0)
+        #expect(s.daemon.stopBlocking() == 0)
         #expect((try? connected.readReply())?.code == 421)
     }
 
     /// 557: a chain changed behind the daemon's back.
     @Test func auditBroken() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let lead = try s.client("lead")
         for i in 1...4 { expectOK(try lead.send("CASE NOTE \(s.caseID) text=\"note \(i)\"")) }
         expectOK(try s.root.send("AUDIT VERIFY"))
@@ -98,7 +98,7 @@ struct ReplyCodeTests {
     /// lock is gone.
     @Test func storageUnavailableThenRecovered() throws {
         let s = try Scenario(.sqlite)
-        defer { s.daemon.stop() }
+        defer { s.daemon.stopBlocking() }
         let lead = try s.client("lead")
         let path = String(s.daemon.database.dropFirst("sqlite:".count))
         let blocker = try SQLiteConnection(path: path, busyTimeoutMilliseconds: 1_000)

@@ -1,4 +1,5 @@
 import Foundation
+import SocketTestSupport
 import Testing
 
 /// `atmpctl bench` against real atmpd processes on SQLite (speed is never
@@ -6,7 +7,7 @@ import Testing
 @Suite("atmpctl bench")
 struct BenchCommandTests {
     @Test func aShortPipelinedRunAcknowledgesChangesThatAddUp() throws {
-        let daemon = try RealDaemon(users: ["root": "admin,lead"])
+        let daemon = try AtmpdProcess.real(users: ["root": "admin,lead"])
         let run = try daemon.atmpctl(["bench", "--connections", "2", "--duration", "1", "--pipeline", "2", "--json"],
                                      as: "root")
         #expect(run.status == 0, "\(run.stderr)\n\(daemon.logText)")
@@ -37,7 +38,7 @@ struct BenchCommandTests {
     }
 
     @Test func theTextReportNamesTheFigures() throws {
-        let daemon = try RealDaemon(users: ["root": "admin,lead"])
+        let daemon = try AtmpdProcess.real(users: ["root": "admin,lead"])
         let run = try daemon.atmpctl(["bench", "--connections", "1", "--duration", "0.3"], as: "root")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("published template bench-loop"), "\(run.stderr)")
@@ -50,7 +51,7 @@ struct BenchCommandTests {
     }
 
     @Test func usersWhoMayNotDriveBenchCasesAreToldWhy() throws {
-        let daemon = try RealDaemon(users: ["root": "admin,lead", "bob": "qp", "carol": "lead"])
+        let daemon = try AtmpdProcess.real(users: ["root": "admin,lead", "bob": "qp", "carol": "lead"])
         let bob = try daemon.atmpctl(["bench", "--duration", "1"], as: "bob")
         #expect(bob.status == 77, "\(bob.stdout)\(bob.stderr)")
         #expect(bob.stderr.contains("user bob cannot advance bench cases: that needs the template role lead"), "\(bob.stderr)")

@@ -6,9 +6,9 @@ import Testing
 /// throwaway CA (made by `openssl`).
 @Suite struct TLSCommandTests {
     static func tlsDaemon(_ certificates: TestCertificates, certificate: String? = nil, key: String? = nil) throws
-        -> (RealDaemon, Int)
+        -> (AtmpdProcess, Int)
     {
-        let daemon = try RealDaemon(users: ["root": "admin"], serveArguments: [
+        let daemon = try AtmpdProcess.real(users: ["root": "admin"], serveArguments: [
             "--listen", "127.0.0.1:0",
             "--tls-cert", certificate ?? certificates.serverCertificate, "--tls-key", key ?? certificates.serverKey,
         ])
@@ -71,7 +71,7 @@ import Testing
     @Test func tlsToAPlainPortOrAUnixSocketIsRefused() throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let daemon = try RealDaemon(users: ["root": "admin"], serveArguments: ["--listen", "127.0.0.1:0"])
+        let daemon = try AtmpdProcess.real(users: ["root": "admin"], serveArguments: ["--listen", "127.0.0.1:0"])
         let port = try #require(daemon.tcpPort)
         let wrong = try Self.atmpctlTCP(["user", "list"], ["--tls", "--ca-file", certificates.caCertificate], port: port)
         #expect(wrong.status == 69, "\(wrong.stderr)")
