@@ -198,19 +198,14 @@ extension SQLStore {
     /// version guard matches no row, nothing is inserted either, and a clash
     /// on the audit primary key or the idempotency key aborts it all.
     static func commitInOneStatement(_ write: CaseWrite, number: Int64, on connection: any SQLConnection) throws {
-        let events = JSONValue.array(write.events.map { e in
-            .object([
-                "seq": .int(e.seq), "at": .string(e.at.rfc3339), "actor": .string(e.actor), "role": .string(e.role),
-                "action": .string(e.action), "data": .string(jsonText(.object(e.data))), "prev": .string(e.prev),
-                "hash": .string(e.hash),
-            ])
-        })
+        var events = RecordsetJSON()
+        for e in write.events { appendEvent(e, to: &events) }
         let opening = write.expectedVersion == 0
         var params = opening
             ? openParams(write, number: number)
             : projectionParams(write) + [.int(write.expectedVersion)]
         let base = params.count
-        params.append(.text(jsonText(events)))
+        params.append(.text(events.text))
         let idem = write.idempotency
         params += [.optional(idem?.user), .optional(idem?.key), .optional(idem?.digest), .optional(idem?.reply),
                    .optional(idem?.expires.microseconds)]

@@ -86,50 +86,68 @@ extension SQLStore {
         // Rows in id order, so two batches touching the same cases lock them in
         // the same order (a deadlock is still survived: see above).
         let ordered = batch.sorted { $0.number < $1.number }
-        var changes: [JSONValue] = []
-        var events: [JSONValue] = []
-        var remembered: [JSONValue] = []
+        var changes = RecordsetJSON()
+        var events = RecordsetJSON()
+        var remembered = RecordsetJSON()
         for pending in ordered {
             let write = pending.write
             let c = write.stored.case
-            changes.append(.object([
-                "id": .string(c.id), "title": .string(c.title), "state": .string(c.state), "stage": .string(c.stage),
-                "version": .int(c.version), "head": .string(c.head), "updated": .string(c.updated.rfc3339),
-                "on_hold": .bool(c.hold != nil), "final": .bool(c.isFinal),
-                "overdue_at": write.stored.overdueAt.map { .int($0.microseconds) } ?? .null,
-                "alarm_at": write.stored.alarmAt.map { .int($0.microseconds) } ?? .null,
-                "body": .string(jsonText(CaseCodec.encode(c))), "expected": .int(write.expectedVersion),
-                "num": .int(pending.number), "template": .string(c.template),
-                "template_version": .int(Int64(c.templateVersion)), "opened": .string(c.opened.rfc3339),
-            ]))
-            for e in write.events { events.append(eventRow(e)) }
+            changes.beginRow()
+            changes.field("id", c.id)
+            changes.field("title", c.title)
+            changes.field("state", c.state)
+            changes.field("stage", c.stage)
+            changes.field("version", c.version)
+            changes.field("head", c.head)
+            changes.field("updated", c.updated.rfc3339)
+            changes.field("on_hold", c.hold != nil)
+            changes.field("final", c.isFinal)
+            changes.field("overdue_at", write.stored.overdueAt?.microseconds)
+            changes.field("alarm_at", write.stored.alarmAt?.microseconds)
+            changes.field("body", jsonText(CaseCodec.encode(c)))
+            changes.field("expected", write.expectedVersion)
+            changes.field("num", pending.number)
+            changes.field("template", c.template)
+            changes.field("template_version", Int64(c.templateVersion))
+            changes.field("opened", c.opened.rfc3339)
+            changes.endRow()
+            for e in write.events {
+                appendEvent(e, to: &events, chain: true)
+            }
             if let idem = write.idempotency {
-                remembered.append(.object([
-                    "case_id": .string(c.id), "user_name": .string(idem.user), "key": .string(idem.key),
-                    "digest": .string(idem.digest), "reply": .string(idem.reply),
-                    "expires": .int(idem.expires.microseconds),
-                ]))
+                remembered.beginRow()
+                remembered.field("case_id", c.id)
+                remembered.field("user_name", idem.user)
+                remembered.field("key", idem.key)
+                remembered.field("digest", idem.digest)
+                remembered.field("reply", idem.reply)
+                remembered.field("expires", idem.expires.microseconds)
+                remembered.endRow()
             }
         }
-        let rows = try connection.query(batchStatement, [
-            .text(jsonText(.array(changes))), .text(jsonText(.array(events))), .text(jsonText(.array(remembered))),
-        ])
+        let rows = try connection.query(batchStatement, [.text(changes.text), .text(events.text), .text(remembered.text)])
         var written: [String: Int64] = [:]
         for row in rows { written[try row.string(0)] = try row.int(1) }
         return written
     }
 
     /// An audit event as a row of `json_to_recordset` (see `commitInOneStatement`).
-    static func eventRow(_ e: AuditEvent) -> JSONValue {
-        .object([
-            "chain": .string(e.chain), "seq": .int(e.seq), "at": .string(e.at.rfc3339), "actor": .string(e.actor),
-            "role": .string(e.role), "action": .string(e.action), "data": .string(jsonText(.object(e.data))),
-            "prev": .string(e.prev), "hash": .string(e.hash),
-        ])
+    /// One `audit_events` row for `json_to_recordset`; `data` as its canonical
+    /// JSON text, which is what is stored and later hashed as stored.
+    static func appendEvent(_ e: AuditEvent, to rows: inout RecordsetJSON, chain: Bool = false) {
+        rows.beginRow()
+        if chain { rows.field("chain", e.chain) }
+        rows.field("seq", e.seq)
+        rows.field("at", e.at.rfc3339)
+        rows.field("actor", e.actor)
+        rows.field("role", e.role)
+        rows.field("action", e.action)
+        rows.field("data", jsonText(.object(e.data)))
+        rows.field("prev", e.prev)
+        rows.field("hash", e.hash)
+        rows.endRow()
     }
 
-    /// $1: the changes (projection, expected version, and for new cases
-    /// their fixed columns); $2: their events; $3: their idempotency records.
     static let batchStatement = """
         WITH w AS (
             SELECT * FROM json_to_recordset($1::json) AS w(

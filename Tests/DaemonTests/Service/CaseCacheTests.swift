@@ -24,6 +24,49 @@ struct CaseCacheTests {
         #expect(cache.get("C-5")?.case.version == 1)
     }
 
+    @Test func thePackedTierEvictsTheOldestFirstToo() {
+        let cache = CaseCache(capacity: 3, recentCapacity: 0)
+        for n in 1...5 { cache.put(stored("C-\(n)", version: 1)) }
+        #expect(cache.count == 3)
+        #expect(cache.get("C-1") == nil && cache.get("C-2") == nil)
+        #expect(cache.get("C-3")?.case.version == 1)
+    }
+
+    /// Recent cases stay unpacked; older ones move to the packed tier and
+    /// come back equal from there; together they stay within the capacity.
+    @Test func recentCasesAreKeptUnpackedAndOlderOnesPacked() {
+        let cache = CaseCache(capacity: 4, recentCapacity: 2)
+        var originals: [StoredCase] = []
+        for n in 1...6 {
+            var c = stored("C-00000\(n)", version: Int64(n))
+            c.case.attributes = ["n": "\(n) \"quoted\" ÅÄÖ"]
+            c.overdueAt = Timestamp(seconds: 1_900_000_000 + Int64(n))
+            originals.append(c)
+            cache.put(c)
+        }
+        #expect(cache.count == 4)
+        #expect(cache.get("C-000001") == nil && cache.get("C-000002") == nil)  // left the packed tier
+        for c in originals[2...] { #expect(cache.get(c.case.id) == c) }
+    }
+
+    /// A case changed again while an older version sits in the packed tier:
+    /// the newer one is what `get` answers, before and after it is packed too.
+    @Test func theNewestVersionWinsAcrossTiers() {
+        let cache = CaseCache(capacity: 10, recentCapacity: 1)
+        cache.put(stored("C-1", version: 1))
+        cache.put(stored("C-2", version: 1))           // C-1 v1 is packed
+        cache.put(stored("C-1", version: 2))           // C-2 is packed, C-1 v2 recent
+        #expect(cache.get("C-1")?.case.version == 2)
+        cache.put(stored("C-3", version: 1))           // C-1 v2 packed over v1
+        #expect(cache.get("C-1")?.case.version == 2)
+        cache.put(stored("C-1", version: 1))           // older than the packed v2: ignored
+        #expect(cache.get("C-1")?.case.version == 2)
+        #expect(cache.count == 3)
+        cache.remove("C-1")
+        #expect(cache.get("C-1") == nil)
+        #expect(cache.get("C-2")?.case.version == 1 && cache.get("C-3")?.case.version == 1)
+    }
+
     @Test func anOlderVersionNeverReplacesANewerOne() {
         let cache = CaseCache(capacity: 10)
         cache.put(stored("C-1", version: 4))
