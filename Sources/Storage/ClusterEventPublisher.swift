@@ -121,28 +121,17 @@ public final class ClusterEventPublisher: Sendable {
 
     /// Sends until `stop()`. Blocks its thread: give it one of its own.
     public func run() {
-        var backoff = Duration.milliseconds(100)
         var pending: [(payload: String, events: Int)] = []  // taken from the queue, not yet sent
-        while !isStopping {
-            let connection: PostgresConnection
-            do {
-                connection = try PostgresConnection(connectionString, logger: logger)
-                try Self.prepare(connection)
-            } catch {
-                logger.warning("cannot connect to announce events to other instances; retrying",
-                               metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                pause(backoff)
-                backoff = min(backoff * 2, .seconds(5))
-                continue
-            }
-            backoff = .milliseconds(100)
-            connections.add(1, ordering: .relaxed)
-            do {
+        SessionLoop(
+            connectionString: connectionString, logger: logger,
+            cannotConnect: "cannot connect to announce events to other instances; retrying",
+            lost: "lost the connection that announces events; reconnecting"
+        ).run(
+            isStopping: { isStopping }, pause: pause, setUp: Self.prepare,
+            use: { connection throws(PostgresError) in
+                connections.add(1, ordering: .relaxed)
                 try send(on: connection, pending: &pending)
-            } catch {
-                logger.warning("lost the connection that announces events; reconnecting", metadata: ["error": "\(error)"])
-            }
-        }
+            })
     }
 
     private func send(on connection: PostgresConnection, pending: inout [(payload: String, events: Int)])

@@ -54,29 +54,19 @@ public final class PostgresEventListener: Sendable {
     /// place (after every reconnect); `deliver` for every notification that
     /// parses as an `EventNotification`, in the order they arrive.
     public func run(onListening: @Sendable () -> Void = {}, deliver: @Sendable (EventNotification) -> Void) {
-        var backoff = Duration.milliseconds(100)
-        while !isStopping {
-            let connection: PostgresConnection
-            do {
-                connection = try PostgresConnection(connectionString, logger: logger)
-                try connection.listen(EventNotification.channel)
-            } catch {
-                logger.warning("cannot LISTEN for other instances' events; retrying",
-                               metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                pause(backoff)
-                backoff = min(backoff * 2, .seconds(5))
-                continue
-            }
-            backoff = .milliseconds(100)
-            connections.add(1, ordering: .relaxed)
-            logger.info("listening for other instances' events (LISTEN \(EventNotification.channel))")
-            onListening()
-            do {
+        SessionLoop(
+            connectionString: connectionString, logger: logger,
+            cannotConnect: "cannot LISTEN for other instances' events; retrying",
+            lost: "lost the LISTEN connection; reconnecting"
+        ).run(
+            isStopping: { isStopping }, pause: pause,
+            setUp: { connection throws(PostgresError) in try connection.listen(EventNotification.channel) },
+            use: { connection throws(PostgresError) in
+                connections.add(1, ordering: .relaxed)
+                logger.info("listening for other instances' events (LISTEN \(EventNotification.channel))")
+                onListening()
                 try listen(on: connection, deliver: deliver)
-            } catch {
-                logger.warning("lost the LISTEN connection; reconnecting", metadata: ["error": "\(error)"])
-            }
-        }
+            })
     }
 
     private func listen(on connection: PostgresConnection, deliver: (EventNotification) -> Void) throws(PostgresError) {

@@ -31,7 +31,7 @@ func verifyExport(_ bytes: [UInt8], heads: [String], documents: String?) -> Trai
     guard report.isIntact else {
         var failures = documentLines.filter { $0.hasSuffix("MISSING") }
         failures += report.problems.map { "broken: \($0)" }
-        failures.append("audit verify: case \(report.caseID ?? "?"): \(report.problems.count) problems")
+        failures.append("audit verify: case \(report.caseID ?? "?"): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
         return TrailCheck(ok: false, summary: [], failures: failures)
     }
     var summary = ["case \(report.caseID ?? "?"): \(report.events) events, head \(report.head ?? "?")"
