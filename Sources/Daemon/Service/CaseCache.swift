@@ -13,8 +13,8 @@ import Synchronization
 ///
 /// Two tiers. The cases changed most recently are kept as they are (up to
 /// `recentCapacity`, first in, first out): a case being worked on is decided
-/// again and again, and unpacking and repacking it for every change cost a
-/// sixth of the daemon's time per change. Older ones are packed
+/// again and again, and unpacking and repacking it for every change cost
+/// about an eighth of the daemon's CPU per change. Older ones are packed
 /// (`PackedCase`: the JSON body's bytes, shrunk by `CasePacking` to about
 /// 0.8 KB for a case well into its pathway), which costs tens of
 /// microseconds on use but keeps 100,000 cases in about 120 MB instead of 300.
