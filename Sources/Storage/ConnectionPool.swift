@@ -1,3 +1,4 @@
+import Dispatch
 import NIOPosix
 import Synchronization
 
@@ -21,11 +22,39 @@ final class ConnectionPool: Sendable {
         case openNew
     }
 
+    /// Work waiting for a connection: a task, or a thread of its own
+    /// (`withConnectionHere`) blocked until its lease is handed over.
+    private enum Waiter {
+        case task(CheckedContinuation<Lease, any Error>)
+        case thread(ThreadWaiter)
+
+        func resume(_ result: Result<Lease, StoreError>) {
+            switch self {
+            case .task(let continuation): continuation.resume(with: result.mapError { $0 })
+            case .thread(let waiter): waiter.hand(result)
+            }
+        }
+    }
+
+    private final class ThreadWaiter: Sendable {
+        private let result = Mutex<Result<Lease, StoreError>?>(nil)
+        private let handed = DispatchSemaphore(value: 0)
+
+        func hand(_ lease: Result<Lease, StoreError>) {
+            result.withLock { $0 = lease }
+            handed.signal()
+        }
+
+        func wait() -> Result<Lease, StoreError> {
+            handed.wait()
+            return result.withLock { $0! }
+        }
+    }
+
     private struct State: ~Copyable {
         var idle: [Connection] = []
         var open = 0
-        var waiters: [(id: Int, continuation: CheckedContinuation<Lease, any Error>)] = []
-        var nextWaiterID = 0
+        var waiters: [Waiter] = []
         var closed = false
         var failures = 0
         /// Every failed attempt to connect since start, for metrics.
@@ -59,23 +88,7 @@ final class ConnectionPool: Sendable {
             throw StoreError(.unavailable, "no database connection: \(error)")
         }
         do {
-            return try await threads.runIfActive { [self] () throws -> T in
-                let connection: Connection
-                switch lease {
-                case .existing(let c):
-                    connection = c
-                case .openNew:
-                    do {
-                        connection = try connect()
-                        self.connected()
-                    } catch {
-                        self.connectFailed()
-                        throw error
-                    }
-                }
-                defer { self.release(connection) }
-                return try body(connection)
-            }
+            return try await threads.runIfActive { [self] () throws -> T in try run(body, with: lease) }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -83,18 +96,68 @@ final class ConnectionPool: Sendable {
         }
     }
 
+    /// Runs `body` with a connection on the calling thread, blocking it while
+    /// no connection is free. Only for a thread of the caller's own that may
+    /// block (a commit lane): never an event loop or a Swift concurrency
+    /// thread.
+    func withConnectionHere<T>(_ body: (Connection) throws -> T) throws(StoreError) -> T {
+        let lease: Lease
+        switch takeLease() {
+        case .lease(let taken):
+            lease = taken
+        case .fail(let error):
+            throw error
+        case .wait:
+            let waiter = ThreadWaiter()
+            let closed = state.withLock { state in
+                if state.closed { return true }
+                state.waiters.append(.thread(waiter))
+                return false
+            }
+            if closed { throw StoreError(.unavailable, "the store is closed") }
+            lease = try waiter.wait().get()
+        }
+        do {
+            return try run(body, with: lease)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.failure, "\(error)")
+        }
+    }
+
+    /// Runs `body` on the leased connection (opening it first if the lease
+    /// says so) and gives the connection back.
+    private func run<T>(_ body: (Connection) throws -> T, with lease: Lease) throws -> T {
+        let connection: Connection
+        switch lease {
+        case .existing(let c):
+            connection = c
+        case .openNew:
+            do {
+                connection = try connect()
+                connected()
+            } catch {
+                connectFailed()
+                throw error
+            }
+        }
+        defer { release(connection) }
+        return try body(connection)
+    }
+
     /// Fails waiting work, closes idle connections and stops the threads.
     func close() async {
-        let (waiters, _) = state.withLock { state -> ([CheckedContinuation<Lease, any Error>], [Connection]) in
+        let (waiters, _) = state.withLock { state -> ([Waiter], [Connection]) in
             state.closed = true
-            let waiters = state.waiters.map(\.continuation)
+            let waiters = state.waiters
             let idle = state.idle
             state.waiters = []
             state.idle = []
             state.open -= idle.count
             return (waiters, idle)
         }
-        for waiter in waiters { waiter.resume(throwing: StoreError(.unavailable, "the store is closed")) }
+        for waiter in waiters { waiter.resume(.failure(StoreError(.unavailable, "the store is closed"))) }
         try? await threads.shutdownGracefully()
     }
 
@@ -108,8 +171,18 @@ final class ConnectionPool: Sendable {
 
     // MARK: - Leases
 
+    private enum Decision { case lease(Lease), wait, fail(StoreError) }
+
     private func acquire() async throws -> Lease {
-        enum Decision { case lease(Lease), wait, fail(StoreError) }
+        switch takeLease() {
+        case .lease(let lease): return lease
+        case .fail(let error): throw error
+        case .wait: return try await waitForLease()
+        }
+    }
+
+    /// A free connection, a slot to open one, or word to wait (or fail).
+    private func takeLease() -> Decision {
         while true {
             let decision: Decision = state.withLock { state in
                 if state.closed { return .fail(StoreError(.unavailable, "the store is closed")) }
@@ -123,15 +196,10 @@ final class ConnectionPool: Sendable {
                 }
                 return .wait
             }
-            switch decision {
-            case .fail(let error): throw error
-            case .wait: return try await waitForLease()
-            case .lease(.openNew): return .openNew
-            case .lease(.existing(let connection)):
-                if probe(connection) { return .existing(connection) }
-                // Stale (the server went away while it was idle): drop it and try again.
-                state.withLock { $0.open -= 1 }
-            }
+            guard case .lease(.existing(let connection)) = decision else { return decision }
+            if probe(connection) { return decision }
+            // Stale (the server went away while it was idle): drop it and try again.
+            state.withLock { $0.open -= 1 }
         }
     }
 
@@ -139,8 +207,7 @@ final class ConnectionPool: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let closed = state.withLock { state in
                 if state.closed { return true }
-                state.waiters.append((state.nextWaiterID, continuation))
-                state.nextWaiterID += 1
+                state.waiters.append(.task(continuation))
                 return false
             }
             if closed { continuation.resume(throwing: StoreError(.unavailable, "the store is closed")) }
@@ -149,19 +216,19 @@ final class ConnectionPool: Sendable {
 
     private func release(_ connection: Connection) {
         let usable = connection.isUsable
-        let waiter: (CheckedContinuation<Lease, any Error>, Lease)? = state.withLock { state in
+        let waiter: (Waiter, Lease)? = state.withLock { state in
             if state.closed || !usable {
                 state.open -= 1
                 guard !state.closed, !state.waiters.isEmpty else { return nil }
                 // A slot is free: let the first waiter open a new connection.
                 state.open += 1
-                return (state.waiters.removeFirst().continuation, .openNew)
+                return (state.waiters.removeFirst(), .openNew)
             }
-            if !state.waiters.isEmpty { return (state.waiters.removeFirst().continuation, .existing(connection)) }
+            if !state.waiters.isEmpty { return (state.waiters.removeFirst(), .existing(connection)) }
             state.idle.append(connection)
             return nil
         }
-        if let (continuation, lease) = waiter { continuation.resume(returning: lease) }
+        if let (waiter, lease) = waiter { waiter.resume(.success(lease)) }
     }
 
     private func connected() {
@@ -172,7 +239,7 @@ final class ConnectionPool: Sendable {
     }
 
     private func connectFailed() {
-        let waiters: [CheckedContinuation<Lease, any Error>] = state.withLock { state in
+        let waiters: [Waiter] = state.withLock { state in
             state.open -= 1
             state.failures += 1
             state.connectFailures += 1
@@ -181,8 +248,8 @@ final class ConnectionPool: Sendable {
             // Nobody is connected: waiting work would wait for nothing.
             guard state.open == 0 else { return [] }
             defer { state.waiters = [] }
-            return state.waiters.map(\.continuation)
+            return state.waiters
         }
-        for waiter in waiters { waiter.resume(throwing: StoreError(.unavailable, "database unreachable")) }
+        for waiter in waiters { waiter.resume(.failure(StoreError(.unavailable, "database unreachable"))) }
     }
 }

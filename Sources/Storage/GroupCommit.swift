@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Synchronization
 
 /// Gathers concurrent commits into batches, so that many changes share one
@@ -6,35 +8,53 @@ import Synchronization
 ///
 /// There is no timer and no waiting for company: at most `lanes` batches run
 /// at once, and a commit that finds a lane free runs at once, alone. Only
-/// commits that arrive while every lane is busy queue up; when a batch ends,
-/// the queued commits (up to `maxBatch`) become the next batch. So one client
-/// sees no added latency, and under load the batch size grows by itself with
-/// the number of commits waiting.
+/// commits that arrive while every lane is busy queue up; when a lane finishes
+/// a batch, it takes the queued commits (up to `maxBatch`) as its next one. So
+/// one client sees no added latency, and under load the batch size grows by
+/// itself with the number of commits waiting.
 ///
-/// No extra task runs the batches: the caller whose commit opens a batch
-/// runs it (the leader). When it is done it answers every commit in it, and if
-/// commits are queued hands the next batch to one of their callers, who then
-/// leads. That keeps the work on the callers' own tasks and leaves nothing
-/// running when there is nothing to do.
+/// Each lane is a thread of its own that runs batches back to back, calling
+/// the (blocking) runner directly. Why not the callers' tasks and the
+/// connection pool's threads, as before: then every batch went from a pool
+/// thread back to an event loop, which answered the batch and handed the
+/// next one to another caller's event loop, which sent it to a pool thread
+/// again — two thread hand-overs per batch during which the lane wrote
+/// nothing, on a machine whose cores PostgreSQL needs too. A lane thread
+/// answers its batch by resuming the callers' continuations and goes straight
+/// on to the next batch.
+///
+/// A lane thread starts when a commit finds no lane idle and fewer than
+/// `lanes` running, and ends after `idleTimeout` without work, so an idle
+/// store keeps no threads.
 final class GroupCommit<Item: Sendable>: Sendable {
     typealias Outcome = Result<Void, StoreError>
-    /// Commits a batch; answers one outcome per item, in order.
-    typealias Runner = @Sendable ([Item]) async -> [Outcome]
-
-    private enum Turn: Sendable {
-        case done(Outcome)
-        /// Run this batch; the item without a continuation is the leader's own.
-        case lead([Waiter])
-    }
+    /// Commits a batch on the calling lane thread (it may block); answers one
+    /// outcome per item, in order.
+    typealias Runner = @Sendable ([Item]) -> [Outcome]
 
     private struct Waiter: Sendable {
         var item: Item
-        var continuation: CheckedContinuation<Turn, Never>?
+        var continuation: CheckedContinuation<Outcome, Never>
     }
+
+    /// How a lane thread is woken: each idle lane waits on its own semaphore,
+    /// signalled at most once by whoever takes it off the idle list.
+    private final class Wake: Sendable {
+        let semaphore = DispatchSemaphore(value: 0)
+    }
+
+    /// What a commit does after queueing its item.
+    private enum Next { case refuse, wake(Wake), start, nothing }
+    /// What a lane does next.
+    private enum Step { case run([Waiter]), wait, end }
 
     private struct State: ~Copyable {
         var queue: [Waiter] = []
+        /// Lane threads alive (busy or idle).
         var running = 0
+        /// Lanes waiting for work, most recently idle last (woken first: warmest).
+        var idle: [Wake] = []
+        var closed = false
         var batches: Int64 = 0
         var items: Int64 = 0
         var largest = 0
@@ -42,85 +62,150 @@ final class GroupCommit<Item: Sendable>: Sendable {
 
     let lanes: Int
     let maxBatch: Int
+    let idleTimeout: Duration
     private let runner: Runner
     private let state = Mutex(State())
+    /// Signalled by each lane thread as it ends, for `close`.
+    private let ended = DispatchSemaphore(value: 0)
 
-    init(lanes: Int, maxBatch: Int, runner: @escaping Runner) {
+    init(lanes: Int, maxBatch: Int, idleTimeout: Duration = .seconds(2), runner: @escaping Runner) {
         precondition(lanes >= 1 && maxBatch >= 1)
         self.lanes = lanes
         self.maxBatch = maxBatch
+        self.idleTimeout = idleTimeout
         self.runner = runner
     }
 
     /// Commits `item` alone or together with others; returns or throws when
     /// its own batch has been committed.
     func commit(_ item: Item) async throws(StoreError) {
-        var turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
-            let leadsNow = state.withLock { s in
-                // Invariant: the queue is empty whenever a lane is free.
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let next: Next = state.withLock { s in
+                if s.closed { return .refuse }
+                s.queue.append(Waiter(item: item, continuation: continuation))
+                if let wake = s.idle.popLast() { return .wake(wake) }
                 if s.running < lanes {
                     s.running += 1
-                    return true
+                    return .start
                 }
-                s.queue.append(Waiter(item: item, continuation: continuation))
-                return false
+                return .nothing
             }
-            if leadsNow { continuation.resume(returning: .lead([Waiter(item: item, continuation: nil)])) }
+            switch next {
+            case .refuse: continuation.resume(returning: .failure(StoreError(.unavailable, "the store is closed")))
+            case .wake(let wake): wake.semaphore.signal()
+            case .start: startLane()
+            case .nothing: break
+            }
         }
-        while true {
-            switch turn {
-            case .done(let outcome):
-                return try outcome.get()
-            case .lead(let batch):
-                turn = .done(await lead(batch))
+        try outcome.get()
+    }
+
+    /// Runs what is queued, then stops every lane; commits after this fail
+    /// with `.unavailable`. Waits until the lane threads have ended.
+    func close() async {
+        let (idle, running) = state.withLock { s -> ([Wake], Int) in
+            s.closed = true
+            defer { s.idle = [] }
+            return (s.idle, s.running)
+        }
+        for wake in idle { wake.semaphore.signal() }
+        guard running > 0 else { return }
+        // Off the caller's thread: waiting for threads blocks.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { [self] in
+                for _ in 0..<running { ended.wait() }
+                done.resume()
             }
         }
     }
 
-    /// Runs a batch, answers the others in it, passes the lane on; returns
-    /// the leader's own outcome.
-    private func lead(_ batch: [Waiter]) async -> Outcome {
-        var outcomes = await runner(batch.map(\.item))
+    private func startLane() {
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "commit-lane"  // for top -H and perf
+            runLane()
+        }
+    }
+
+    /// One lane thread: batches back to back while commits are queued, idle
+    /// in between, gone after `idleTimeout` idle or when closed.
+    private func runLane() {
+        let wake = Wake()
+        while true {
+            let step: Step = state.withLock { s in
+                if !s.queue.isEmpty {
+                    let taken = min(maxBatch, s.queue.count)
+                    let batch = Array(s.queue[..<taken])
+                    s.queue.removeFirst(taken)
+                    s.batches += 1
+                    s.items += Int64(taken)
+                    s.largest = max(s.largest, taken)
+                    return .run(batch)
+                }
+                if s.closed {
+                    s.running -= 1
+                    return .end
+                }
+                s.idle.append(wake)
+                return .wait
+            }
+            switch step {
+            case .run(let batch):
+                run(batch)
+            case .end:
+                ended.signal()
+                return
+            case .wait:
+                if wake.semaphore.wait(timeout: .now() + .nanoseconds(Int(idleTimeout.nanoseconds))) == .success {
+                    continue
+                }
+                // Timed out: leave, unless a commit took this lane off the idle
+                // list meanwhile (then its signal is on the way: take it).
+                let leaves = state.withLock { s in
+                    guard let index = s.idle.firstIndex(where: { $0 === wake }) else { return false }
+                    s.idle.remove(at: index)
+                    s.running -= 1
+                    return true
+                }
+                if leaves { return }
+                wake.semaphore.wait()
+            }
+        }
+    }
+
+    private func run(_ batch: [Waiter]) {
+        var outcomes = runner(batch.map(\.item))
         if outcomes.count != batch.count {
             // A runner bug must not leave callers waiting forever.
             outcomes = Array(repeating: .failure(StoreError(.failure, "group commit lost track of a batch")),
                              count: batch.count)
         }
-        var own: Outcome = .failure(StoreError(.failure, "group commit lost its leader"))
         for (waiter, outcome) in zip(batch, outcomes) {
-            if let continuation = waiter.continuation {
-                continuation.resume(returning: .done(outcome))
-            } else {
-                own = outcome
-            }
+            waiter.continuation.resume(returning: outcome)
         }
-        let next: [Waiter]? = state.withLock { s in
-            s.batches += 1
-            s.items += Int64(batch.count)
-            s.largest = max(s.largest, batch.count)
-            guard !s.queue.isEmpty else {
-                s.running -= 1
-                return nil
-            }
-            let taken = min(maxBatch, s.queue.count)
-            let next = Array(s.queue[..<taken])
-            s.queue.removeFirst(taken)
-            return next
-        }
-        if var next {
-            // The first queued caller leads the next batch (the lane stays taken).
-            let leader = next[0].continuation!
-            next[0].continuation = nil
-            leader.resume(returning: .lead(next))
-        }
-        return own
     }
 
     /// Commits waiting for a lane.
     var queuedForTesting: Int { state.withLock { $0.queue.count } }
 
+    /// Lane threads alive now.
+    var lanesRunningForTesting: Int { state.withLock { $0.running } }
+
     /// Batches run so far, commits in them, and the largest batch.
     var statistics: (batches: Int64, items: Int64, largest: Int) {
         state.withLock { ($0.batches, $0.items, $0.largest) }
+    }
+
+    var status: GroupCommitStatus {
+        state.withLock { s in
+            GroupCommitStatus(lanes: lanes, lanesRunning: s.running, queued: s.queue.count, batches: s.batches,
+                              changes: s.items, largestBatch: s.largest)
+        }
+    }
+}
+
+private extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -21,7 +21,7 @@ public final class SQLStore: Store {
             groupCommit = GroupCommit(lanes: commitLanes, maxBatch: maxBatch) { [pool, logger] batch in
                 let start = ContinuousClock.now
                 do throws(StoreError) {
-                    let outcomes = try await pool.withConnection { connection in Self.commitBatch(batch, on: connection) }
+                    let outcomes = try pool.withConnectionHere { connection in Self.commitBatch(batch, on: connection) }
                     logger.trace("group commit", metadata: [
                         "changes": "\(batch.count)", "duration": "\(ContinuousClock.now - start)",
                     ])
@@ -35,9 +35,16 @@ public final class SQLStore: Store {
         }
     }
 
-    public func close() async { await pool.close() }
+    public func close() async {
+        await groupCommit?.close()
+        await pool.close()
+    }
 
-    public func poolStatus() -> PoolStatus? { pool.status }
+    public func poolStatus() -> PoolStatus? {
+        var status = pool.status
+        status.groupCommit = groupCommit?.status
+        return status
+    }
 
     /// Applies every migration not yet recorded, each in its own transaction.
     /// Safe to run concurrently from several processes and to run again.

@@ -102,14 +102,37 @@ public struct PoolStatus: Sendable, Equatable {
     public var waiting: Int
     /// Failed attempts to connect since the store was opened.
     public var connectFailures: Int
+    /// Group commit (PostgreSQL with commit lanes); nil without it.
+    public var groupCommit: GroupCommitStatus?
 
     public var inUse: Int { max(0, open - idle) }
 
-    public init(size: Int, open: Int, idle: Int, waiting: Int, connectFailures: Int) {
+    public init(size: Int, open: Int, idle: Int, waiting: Int, connectFailures: Int,
+                groupCommit: GroupCommitStatus? = nil) {
         self.size = size; self.open = open; self.idle = idle; self.waiting = waiting
         self.connectFailures = connectFailures
+        self.groupCommit = groupCommit
     }
 
+}
+
+/// Group commit's figures since the store opened (STATS, the metrics endpoint):
+/// `changes ÷ batches` is the mean batch size.
+public struct GroupCommitStatus: Sendable, Equatable {
+    /// Most batches committed at once (`--commit-lanes`).
+    public var lanes: Int
+    /// Lane threads alive now (they end when idle).
+    public var lanesRunning: Int
+    /// Changes waiting for a lane now.
+    public var queued: Int
+    public var batches: Int64
+    public var changes: Int64
+    public var largestBatch: Int
+
+    public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int) {
+        self.lanes = lanes; self.lanesRunning = lanesRunning; self.queued = queued
+        self.batches = batches; self.changes = changes; self.largestBatch = largestBatch
+    }
 }
 
 /// A template body about to be published, with what validation learnt of it.

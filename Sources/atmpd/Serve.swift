@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database connections (default 8 for PostgreSQL, 4 for SQLite). [env: ATMP_POOL_SIZE]")
     var poolSize: Int?
 
-    @Option(help: "PostgreSQL group-commit batches running at once; 0 commits every change alone (default 2). [env: ATMP_COMMIT_LANES]")
+    @Option(help: "PostgreSQL group-commit batches running at once; 0 commits every change alone (default 1). [env: ATMP_COMMIT_LANES]")
     var commitLanes: Int?
 
     @Option(help: "Cases kept in memory for the change path; 0 turns the cache off (default 100000). [env: ATMP_CASE_CACHE]")

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import Storage
@@ -15,23 +16,23 @@ struct GroupCommitTests {
             var mostAtOnce = 0
         }
         let state = Mutex(State())
-        let gate: AsyncStream<Void>
-        let open: AsyncStream<Void>.Continuation
+        let gate = DispatchSemaphore(value: 0)
         let holdFirst: Bool
 
         init(holdFirst: Bool) {
-            (gate, open) = AsyncStream.makeStream()
             self.holdFirst = holdFirst
         }
 
-        func run(_ batch: [Int]) async -> [Result<Void, StoreError>] {
+        func open() { gate.signal() }
+
+        func run(_ batch: [Int]) -> [Result<Void, StoreError>] {
             let first = state.withLock { s in
                 s.running += 1
                 s.mostAtOnce = max(s.mostAtOnce, s.running)
                 s.batches.append(batch)
                 return s.batches.count == 1
             }
-            if first && holdFirst { for await _ in gate { break } }
+            if first && holdFirst { gate.wait() }
             state.withLock { $0.running -= 1 }
             // Odd items conflict, even ones commit.
             return batch.map { $0 % 2 == 0 ? .success(()) : .failure(StoreError(.conflict, "item \($0)")) }
@@ -49,7 +50,7 @@ struct GroupCommitTests {
 
     @Test func aLoneCommitRunsAtOnceInABatchOfOne() async throws {
         let recorder = Recorder(holdFirst: false)
-        let queue = GroupCommit<Int>(lanes: 2, maxBatch: 8) { await recorder.run($0) }
+        let queue = GroupCommit<Int>(lanes: 2, maxBatch: 8) { recorder.run($0) }
         try await queue.commit(2)
         await #expect(throws: StoreError.self) { try await queue.commit(3) }
         #expect(recorder.batches == [[2], [3]])
@@ -59,7 +60,7 @@ struct GroupCommitTests {
     /// all (up to the limit), and each caller gets its own item's outcome.
     @Test func commitsArrivingWhileTheLaneIsBusyShareTheNextBatches() async throws {
         let recorder = Recorder(holdFirst: true)
-        let queue = GroupCommit<Int>(lanes: 1, maxBatch: 4) { await recorder.run($0) }
+        let queue = GroupCommit<Int>(lanes: 1, maxBatch: 4) { recorder.run($0) }
         let outcomes = Outcomes()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -75,7 +76,7 @@ struct GroupCommitTests {
                 }
             }
             while queue.queuedForTesting < 10 { await Task.yield() }
-            recorder.open.yield()
+            recorder.open()
         }
         let batches = recorder.batches
         #expect(batches.first == [0])
@@ -90,8 +91,8 @@ struct GroupCommitTests {
     @Test func neverMoreBatchesAtOnceThanLanes() async throws {
         let recorder = Recorder(holdFirst: false)
         let queue = GroupCommit<Int>(lanes: 3, maxBatch: 5) { batch in
-            try? await Task.sleep(for: .milliseconds(2))
-            return await recorder.run(batch)
+            usleep(2_000)
+            return recorder.run(batch)
         }
         await withTaskGroup(of: Void.self) { group in
             for item in 0..<200 { group.addTask { _ = try? await queue.commit(item) } }
@@ -108,5 +109,48 @@ struct GroupCommitTests {
         await #expect(throws: StoreError.self) { try await queue.commit(0) }
         try? await Task.sleep(for: .milliseconds(1))
         await #expect(throws: StoreError.self) { try await queue.commit(2) }
+    }
+
+    /// Lane threads start on demand and end after `idleTimeout` without work;
+    /// a commit after that starts one again.
+    @Test func laneThreadsEndWhenIdleAndComeBack() async throws {
+        let recorder = Recorder(holdFirst: false)
+        let queue = GroupCommit<Int>(lanes: 2, maxBatch: 8, idleTimeout: .milliseconds(50)) { recorder.run($0) }
+        #expect(queue.lanesRunningForTesting == 0)
+        try await queue.commit(0)
+        var waited = 0
+        while queue.lanesRunningForTesting > 0 && waited < 5_000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 10
+        }
+        #expect(queue.lanesRunningForTesting == 0)
+        try await queue.commit(2)
+        #expect(recorder.batches == [[0], [2]])
+        await queue.close()
+        #expect(queue.lanesRunningForTesting == 0)
+    }
+
+    /// `close` lets queued commits finish (nothing is dropped), waits for the
+    /// lanes to end, and refuses commits after it as `.unavailable`.
+    @Test func closeFinishesWhatIsQueuedThenRefuses() async throws {
+        let recorder = Recorder(holdFirst: true)
+        let queue = GroupCommit<Int>(lanes: 1, maxBatch: 2) { recorder.run($0) }
+        let outcomes = Outcomes()
+        await withTaskGroup(of: Void.self) { group in
+            for item in [0, 2, 4, 6, 8] {
+                group.addTask {
+                    let ok = (try? await queue.commit(item)) != nil
+                    outcomes.set(item, ok)
+                }
+                if item == 0 { while recorder.batches.isEmpty { await Task.yield() } }
+            }
+            while queue.queuedForTesting < 4 { await Task.yield() }
+            group.addTask { await queue.close() }
+            recorder.open()
+        }
+        #expect(outcomes.all == [0: true, 2: true, 4: true, 6: true, 8: true])
+        #expect(recorder.batches == [[0], [2, 4], [6, 8]])
+        #expect(queue.lanesRunningForTesting == 0)
+        await #expect(throws: StoreError(.unavailable, "the store is closed")) { try await queue.commit(10) }
     }
 }

@@ -92,6 +92,8 @@ public final class DaemonMetrics: Sendable {
     private let cacheEntries: Gauge
     private let uptime: Gauge
     private let poolGauges: (size: Gauge, inUse: Gauge, idle: Gauge, waiting: Gauge)
+    private let groupCommitCounters: (batches: Prometheus.Counter, changes: Prometheus.Counter)
+    private let groupCommitQueued: Gauge
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -133,6 +135,9 @@ public final class DaemonMetrics: Sendable {
                       gauge("pool", "connections", poolHelp, [("state", "in_use")]),
                       gauge("pool", "connections", poolHelp, [("state", "idle")]),
                       gauge("pool", "waiters", "Work waiting for a database connection."))
+        groupCommitCounters = (counter("group_commit_batches", "Group-commit batches committed (PostgreSQL)."),
+                               counter("group_commit_changes", "Case changes committed in group-commit batches."))
+        groupCommitQueued = gauge("group_commit", "queued", "Case changes waiting for a commit lane.")
     }
 
     // MARK: - Recording
@@ -247,6 +252,8 @@ public final class DaemonMetrics: Sendable {
             (overdueScans.scanned, sample.overdueScans), (overdueScans.skipped, sample.overdueScansSkipped),
             (clusterEventCounters.sent, sample.clusterEvents?.sent ?? 0),
             (clusterEventCounters.dropped, sample.clusterEvents?.dropped ?? 0),
+            (groupCommitCounters.batches, sample.pool?.groupCommit?.batches ?? 0),
+            (groupCommitCounters.changes, sample.pool?.groupCommit?.changes ?? 0),
         ]
         let growth = state.withLock { state in
             sampled.map { counter, total in
@@ -258,6 +265,7 @@ public final class DaemonMetrics: Sendable {
         }
         for (counter, delta) in growth where delta > 0 { counter.increment(by: delta) }
         if let cluster = sample.clusterEvents { clusterEventsQueued.set(cluster.queued) }
+        if let group = sample.pool?.groupCommit { groupCommitQueued.set(Int64(group.queued)) }
         return registry.emitToString()
     }
 

@@ -103,6 +103,13 @@ public struct DaemonStats: Sendable, Equatable {
                 Field("idle", "\(pool.idle)"), Field("waiting", "\(pool.waiting)"),
                 Field("connect-failures", "\(pool.connectFailures)"),
             ]))
+            if let group = pool.groupCommit {
+                records.append(ReplyRecord("group-commit", fields: [
+                    Field("lanes", "\(group.lanes)"), Field("lanes-running", "\(group.lanesRunning)"),
+                    Field("queued", "\(group.queued)"), Field("batches", "\(group.batches)"),
+                    Field("changes", "\(group.changes)"), Field("largest-batch", "\(group.largestBatch)"),
+                ]))
+            }
         }
         if let clusterEvents {
             records.append(ReplyRecord("cluster-events", fields: [

@@ -63,7 +63,8 @@ import Testing
         metrics.connectionAccepted()
         metrics.connectionAccepted()
         metrics.connectionClosed()
-        let pool = PoolStatus(size: 8, open: 3, idle: 1, waiting: 0, connectFailures: 2)
+        let group = GroupCommitStatus(lanes: 2, lanesRunning: 1, queued: 3, batches: 4, changes: 9, largestBatch: 5)
+        let pool = PoolStatus(size: 8, open: 3, idle: 1, waiting: 0, connectFailures: 2, groupCommit: group)
         let text = metrics.prometheusText(sampling: .init(watchers: 1, pool: pool, caseCacheEntries: 5,
                                                           caseCacheHits: 10, caseCacheMisses: 4))
         let samples = Self.samples(text)
@@ -86,6 +87,9 @@ import Testing
         #expect(samples[#"atmpd_pool_connections{state="size"}"#] == 8)
         #expect(samples[#"atmpd_case_cache_lookups_total{result="hit"}"#] == 10)
         #expect(samples["atmpd_pool_connect_failures_total"] == 2)
+        #expect(samples["atmpd_group_commit_batches_total"] == 4)
+        #expect(samples["atmpd_group_commit_changes_total"] == 9)
+        #expect(samples["atmpd_group_commit_queued"] == 3)
         #expect(text.contains("# TYPE atmpd_requests_total counter"))
         #expect(text.contains("# HELP atmpd_conflicts_total "))
 

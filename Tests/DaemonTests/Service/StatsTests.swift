@@ -81,6 +81,28 @@ import Testing
         #expect(reported["waiting"] == "0")
     }
 
+    /// PostgreSQL commits case changes through group commit; STATS shows its
+    /// figures. SQLite has none, and shows no such record.
+    @Test("group commit's figures are in STATS on PostgreSQL only", arguments: Backend.allCases)
+    func groupCommitFigures(_ backend: Backend) async throws {
+        let f = try await ServiceFixture.make(backend)
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        let id = try await f.openTrialCase()
+        for n in 1...3 { #expect(try await f.run("CASE NOTE \(id) text=n\(n)", as: "alice").code == .ok) }
+        let outcome = try await f.run("STATS", as: "root")
+        let record = outcome.records("group-commit").first
+        guard backend == .postgres else {
+            #expect(record == nil)
+            return
+        }
+        let group = try #require(record)
+        #expect(group["lanes"] == "1")
+        #expect(group["changes"] == "4")  // the opening and three notes, one after another
+        #expect(group["batches"] == "4" && group["largest-batch"] == "1")
+        #expect(group["queued"] == "0")
+    }
+
     @Test("a change that loses a race to another instance counts as a conflict and is retried")
     func conflictWithAnotherInstance() async throws {
         let f = try await ServiceFixture.make(.postgres)
