@@ -25,12 +25,12 @@ final class ConnectionPool: Sendable {
     /// Work waiting for a connection: a task, or a thread of its own
     /// (`withConnectionHere`) blocked until its lease is handed over.
     private enum Waiter {
-        case task(CheckedContinuation<Lease, any Error>)
+        case task(CheckedContinuation<Lease?, any Error>)
         case thread(ThreadWaiter)
 
         func resume(_ result: Result<Lease, StoreError>) {
             switch self {
-            case .task(let continuation): continuation.resume(with: result.mapError { $0 })
+            case .task(let continuation): continuation.resume(with: result.map { $0 }.mapError { $0 })
             case .thread(let waiter): waiter.hand(result)
             }
         }
@@ -101,24 +101,24 @@ final class ConnectionPool: Sendable {
     /// block (a commit lane): never an event loop or a Swift concurrency
     /// thread.
     func withConnectionHere<T>(_ body: (Connection) throws -> T) throws(StoreError) -> T {
-        let lease: Lease
-        switch takeLease() {
-        case .lease(let taken):
-            lease = taken
-        case .fail(let error):
-            throw error
-        case .wait:
-            let waiter = ThreadWaiter()
-            let closed = state.withLock { state in
-                if state.closed { return true }
-                state.waiters.append(.thread(waiter))
-                return false
+        var lease: Lease?
+        while lease == nil {
+            switch takeLease() {
+            case .lease(let taken):
+                lease = taken
+            case .fail(let error):
+                throw error
+            case .wait:
+                let waiter = ThreadWaiter()
+                switch queue(.thread(waiter)) {
+                case .queued: lease = try waiter.wait().get()
+                case .retry: continue
+                case .closed: throw StoreError(.unavailable, "the store is closed")
+                }
             }
-            if closed { throw StoreError(.unavailable, "the store is closed") }
-            lease = try waiter.wait().get()
         }
         do {
-            return try run(body, with: lease)
+            return try run(body, with: lease!)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -174,10 +174,12 @@ final class ConnectionPool: Sendable {
     private enum Decision { case lease(Lease), wait, fail(StoreError) }
 
     private func acquire() async throws -> Lease {
-        switch takeLease() {
-        case .lease(let lease): return lease
-        case .fail(let error): throw error
-        case .wait: return try await waitForLease()
+        while true {
+            switch takeLease() {
+            case .lease(let lease): return lease
+            case .fail(let error): throw error
+            case .wait: if let lease = try await waitForLease() { return lease }
+            }
         }
     }
 
@@ -203,14 +205,30 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    private func waitForLease() async throws -> Lease {
-        try await withCheckedThrowingContinuation { continuation in
-            let closed = state.withLock { state in
-                if state.closed { return true }
-                state.waiters.append(.task(continuation))
-                return false
+    /// The lease a release hands over; nil when a connection came free
+    /// between `takeLease` and queueing (ask again).
+    private func waitForLease() async throws -> Lease? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease?, any Error>) in
+            switch queue(.task(continuation)) {
+            case .queued: break
+            case .retry: continuation.resume(returning: nil)
+            case .closed: continuation.resume(throwing: StoreError(.unavailable, "the store is closed"))
             }
-            if closed { continuation.resume(throwing: StoreError(.unavailable, "the store is closed")) }
+        }
+    }
+
+    private enum Queueing { case queued, retry, closed }
+
+    /// Queues `waiter` for the next released connection, unless one came
+    /// free (or a slot to open one) since `takeLease` said to wait: without
+    /// this check, that connection's release could have found no waiter and
+    /// left this one waiting for the next release, which may never come.
+    private func queue(_ waiter: Waiter) -> Queueing {
+        state.withLock { state in
+            if state.closed { return .closed }
+            if !state.idle.isEmpty || state.open < size { return .retry }
+            state.waiters.append(waiter)
+            return .queued
         }
     }
 

@@ -16,12 +16,17 @@ struct ConnectionPoolTests {
     final class LaneThread: Sendable {
         let result = Mutex<Result<Int, StoreError>?>(nil)
 
-        init(_ pool: ConnectionPool) {
+        /// Leases a connection `rounds` times; the result is the last answer.
+        init(_ pool: ConnectionPool, rounds: Int = 1) {
             Thread.detachNewThread { [self] in
                 let outcome = Result { () throws(StoreError) -> Int in
-                    Int(try pool.withConnectionHere { connection in
-                        try connection.query("SELECT 41 + 1", [])[0].int(0)
-                    })
+                    var answer = 0
+                    for _ in 0..<rounds {
+                        answer = Int(try pool.withConnectionHere { connection in
+                            try connection.query("SELECT 41 + 1", [])[0].int(0)
+                        })
+                    }
+                    return answer
                 }
                 result.withLock { $0 = outcome }
             }
@@ -57,29 +62,34 @@ struct ConnectionPoolTests {
         }
     }
 
-    @Test func aThreadWaitsForTheConnectionOtherWorkHolds() async throws {
+    /// A one-connection pool whose connection `holder` holds, and a lane
+    /// thread queued for it.
+    func aLaneWaitingForTheOnlyConnection() async throws
+        -> (db: TestDatabase, holder: Holder, held: Task<Void, any Error>, lane: LaneThread)
+    {
         let db = try await TestDatabase.make(.sqlite, poolSize: 1)
         let holder = Holder()
         let held = hold(db.store.pool, holder)
         try await holder.waitUntilHolding()
         let lane = LaneThread(db.store.pool)
+        for _ in 0..<2_000 where db.store.pool.status.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(db.store.pool.status.waiting == 1, "the lane should be queued for the connection")
+        return (db, holder, held, lane)
+    }
+
+    @Test func aThreadWaitsForTheConnectionOtherWorkHolds() async throws {
+        let (db, holder, held, lane) = try await aLaneWaitingForTheOnlyConnection()
         #expect(try await !lane.finished(within: 100), "the only connection is taken: the lane must wait")
-        #expect(db.store.pool.status.waiting == 1)
         holder.release()
         try await held.value
         #expect(try await lane.finished(within: 10_000))
         #expect(try lane.result.withLock { try $0!.get() } == 42)
-        #expect(db.store.pool.status.idle == 1)
+        #expect(db.store.pool.status.idle == 1 && db.store.pool.status.waiting == 0)
         await db.store.close()
     }
 
     @Test func aWaitingThreadIsFailedWhenThePoolCloses() async throws {
-        let db = try await TestDatabase.make(.sqlite, poolSize: 1)
-        let holder = Holder()
-        let held = hold(db.store.pool, holder)
-        try await holder.waitUntilHolding()
-        let lane = LaneThread(db.store.pool)
-        while db.store.pool.status.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let (db, holder, held, lane) = try await aLaneWaitingForTheOnlyConnection()
         let closing = Task { await db.store.close() }
         #expect(try await lane.finished(within: 10_000))
         #expect(lane.result.withLock { $0 } == .failure(StoreError(.unavailable, "the store is closed")))
@@ -90,5 +100,28 @@ struct ConnectionPoolTests {
         #expect(throws: StoreError(.unavailable, "the store is closed")) {
             try db.store.pool.withConnectionHere { _ in 0 }
         }
+    }
+
+    /// Many threads and tasks sharing two connections: every piece of work
+    /// gets one in the end (no waiter is left behind by a release that found
+    /// nobody queued yet), and never more than two are in use at once.
+    @Test func threadsAndTasksContendingForTwoConnectionsAllFinish() async throws {
+        let db = try await TestDatabase.make(.sqlite, poolSize: 2)
+        let pool = db.store.pool
+        let lanes = (0..<6).map { _ in LaneThread(pool, rounds: 50) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    for _ in 0..<50 { _ = try await pool.withConnection { c in try c.query("SELECT 1", []) } }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for lane in lanes {
+            #expect(try await lane.finished(within: 30_000), "a lane thread was left waiting")
+            #expect(try lane.result.withLock { try $0!.get() } == 42)
+        }
+        #expect(pool.status.open <= 2 && pool.status.waiting == 0)
+        await db.store.close()
     }
 }
