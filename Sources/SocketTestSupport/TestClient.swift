@@ -56,6 +56,10 @@ public final class TestClient: @unchecked Sendable {  // used by one test at a t
 
     deinit { close(fd) }
 
+    /// Ends the connection now (the server reads end of file), without
+    /// waiting for the last reference to go; the descriptor is closed later.
+    public func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// A small receive buffer, so that a client that never reads backs the server up quickly.
     public func shrinkReceiveBuffer() {
         var size: Int32 = 4_096

@@ -23,7 +23,7 @@ package enum BulkRows {
             c.id, String(number), c.template, String(c.templateVersion), c.title, c.state, c.stage,
             String(c.version), c.head, c.opened.rfc3339, c.updated.rfc3339, c.hold != nil ? "t" : "f",
             c.isFinal ? "t" : "f", stored.overdueAt.map { String($0.microseconds) },
-            stored.alarmAt.map { String($0.microseconds) }, jsonText(CaseCodec.encode(c)),
+            stored.alarmAt.map { String($0.microseconds) }, CaseCodec.bodyText(c),
         ]
     }
 

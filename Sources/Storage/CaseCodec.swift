@@ -57,7 +57,7 @@ enum CaseCodec {
         return .object(object)
     }
 
-    private static func subjectOrder(_ a: OverdueSubject, _ b: OverdueSubject) -> Bool {
+    static func subjectOrder(_ a: OverdueSubject, _ b: OverdueSubject) -> Bool {
         func key(_ s: OverdueSubject) -> String {
             switch s {
             case .deadline(let state, let seq): return "d:\(state):\(seq)"

@@ -37,6 +37,19 @@ struct RecordsetJSON {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// The rows written so far without the array's brackets, for another
+    /// array to take whole with `append(rows:)`.
+    var rowsFragment: [UInt8] { Array(bytes.dropFirst()) }
+
+    /// Appends rows encoded elsewhere (a `rowsFragment`); an empty fragment
+    /// adds nothing.
+    mutating func append(rows fragment: [UInt8]) {
+        guard !fragment.isEmpty else { return }
+        if rows > 0 { bytes.append(UInt8(ascii: ",")) }
+        rows += 1
+        bytes.append(contentsOf: fragment)
+    }
+
     /// The array's text.
     var text: String {
         var all = bytes

@@ -118,26 +118,24 @@ extension SQLStore {
         guard first.chain == c.id, first.seq == write.expectedVersion + 1, last.seq == c.version, last.hash == c.head
         else { throw StoreError(.failure, "events and projection of \(c.id) do not line up") }
         guard let number = Self.caseNumber(c.id) else { throw StoreError(.failure, "\(c.id) is not a case id") }
-        if let groupCommit {
-            return try await groupCommit.commit(PendingCommit(write: write, number: number))
+        if dialect == .postgres {
+            let pending = PendingCommit(write: write, number: number)
+            if let groupCommit { return try await groupCommit.commit(pending) }
+            return try await pool.withConnection { connection in try Self.commitInOneStatement(pending, on: connection) }
         }
-        let dialect = self.dialect
         try await pool.withConnection { connection in
-            if dialect == .postgres {
-                try Self.commitInOneStatement(write, number: number, on: connection)
-            } else {
-                try Self.commitInTransaction(write, number: number, on: connection)
-            }
+            try Self.commitInTransaction(write, number: number, on: connection)
         }
     }
 
-    static func projectionParams(_ write: CaseWrite) -> [SQLValue] {
+    /// `body` is the case's canonical JSON, when the caller has it already.
+    static func projectionParams(_ write: CaseWrite, body: String? = nil) -> [SQLValue] {
         let c = write.stored.case
         return [
             .text(c.id), .text(c.title), .text(c.state), .text(c.stage), .int(c.version), .text(c.head),
             .text(c.updated.rfc3339), .bool(c.hold != nil), .bool(c.isFinal),
             .optional(write.stored.overdueAt?.microseconds), .optional(write.stored.alarmAt?.microseconds),
-            .text(jsonText(CaseCodec.encode(c))),
+            .text(body ?? CaseCodec.bodyText(c)),
         ]
     }
 
@@ -156,9 +154,9 @@ extension SQLStore {
         RETURNING id
         """
 
-    static func openParams(_ write: CaseWrite, number: Int64) -> [SQLValue] {
+    static func openParams(_ write: CaseWrite, number: Int64, body: String? = nil) -> [SQLValue] {
         let c = write.stored.case
-        return projectionParams(write)
+        return projectionParams(write, body: body)
             + [.int(number), .text(c.template), .int(Int64(c.templateVersion)), .text(c.opened.rfc3339)]
     }
 
@@ -197,13 +195,14 @@ extension SQLStore {
     /// implicit transaction. The events arrive as one JSON parameter; if the
     /// version guard matches no row, nothing is inserted either, and a clash
     /// on the audit primary key or the idempotency key aborts it all.
-    static func commitInOneStatement(_ write: CaseWrite, number: Int64, on connection: any SQLConnection) throws {
+    static func commitInOneStatement(_ pending: PendingCommit, on connection: any SQLConnection) throws {
+        let write = pending.write
         var events = RecordsetJSON()
-        for e in write.events { appendEvent(e, to: &events) }
+        events.append(rows: pending.eventRows)
         let opening = write.expectedVersion == 0
         var params = opening
-            ? openParams(write, number: number)
-            : projectionParams(write) + [.int(write.expectedVersion)]
+            ? openParams(write, number: pending.number, body: pending.body)
+            : projectionParams(write, body: pending.body) + [.int(write.expectedVersion)]
         let base = params.count
         params.append(.text(events.text))
         let idem = write.idempotency

@@ -14,12 +14,6 @@ import CaseEngine
 // of the batch is committed again alone, so each gets the answer it would have
 // had without batching.
 extension SQLStore {
-    /// A change waiting for its batch; `number` is its case's numeric id.
-    struct PendingCommit: Sendable {
-        var write: CaseWrite
-        var number: Int64
-    }
-
     /// Commits a batch on one connection; one outcome per change, in order.
     static func commitBatch(_ batch: [PendingCommit], on connection: any SQLConnection) -> [Result<Void, StoreError>] {
         var outcomes = [Result<Void, StoreError>?](repeating: nil, count: batch.count)
@@ -70,7 +64,7 @@ extension SQLStore {
 
     static func commitAlone(_ pending: PendingCommit, on connection: any SQLConnection) throws(StoreError) {
         do {
-            try commitInOneStatement(pending.write, number: pending.number, on: connection)
+            try commitInOneStatement(pending, on: connection)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -90,62 +84,14 @@ extension SQLStore {
         var events = RecordsetJSON()
         var remembered = RecordsetJSON()
         for pending in ordered {
-            let write = pending.write
-            let c = write.stored.case
-            changes.beginRow()
-            changes.field("id", c.id)
-            changes.field("title", c.title)
-            changes.field("state", c.state)
-            changes.field("stage", c.stage)
-            changes.field("version", c.version)
-            changes.field("head", c.head)
-            changes.field("updated", c.updated.rfc3339)
-            changes.field("on_hold", c.hold != nil)
-            changes.field("final", c.isFinal)
-            changes.field("overdue_at", write.stored.overdueAt?.microseconds)
-            changes.field("alarm_at", write.stored.alarmAt?.microseconds)
-            changes.field("body", jsonText(CaseCodec.encode(c)))
-            changes.field("expected", write.expectedVersion)
-            changes.field("num", pending.number)
-            changes.field("template", c.template)
-            changes.field("template_version", Int64(c.templateVersion))
-            changes.field("opened", c.opened.rfc3339)
-            changes.endRow()
-            for e in write.events {
-                appendEvent(e, to: &events, chain: true)
-            }
-            if let idem = write.idempotency {
-                remembered.beginRow()
-                remembered.field("case_id", c.id)
-                remembered.field("user_name", idem.user)
-                remembered.field("key", idem.key)
-                remembered.field("digest", idem.digest)
-                remembered.field("reply", idem.reply)
-                remembered.field("expires", idem.expires.microseconds)
-                remembered.endRow()
-            }
+            changes.append(rows: pending.caseRow)
+            events.append(rows: pending.eventRows)
+            if let row = pending.rememberedRow { remembered.append(rows: row) }
         }
         let rows = try connection.query(batchStatement, [.text(changes.text), .text(events.text), .text(remembered.text)])
         var written: [String: Int64] = [:]
         for row in rows { written[try row.string(0)] = try row.int(1) }
         return written
-    }
-
-    /// An audit event as a row of `json_to_recordset` (see `commitInOneStatement`).
-    /// One `audit_events` row for `json_to_recordset`; `data` as its canonical
-    /// JSON text, which is what is stored and later hashed as stored.
-    static func appendEvent(_ e: AuditEvent, to rows: inout RecordsetJSON, chain: Bool = false) {
-        rows.beginRow()
-        if chain { rows.field("chain", e.chain) }
-        rows.field("seq", e.seq)
-        rows.field("at", e.at.rfc3339)
-        rows.field("actor", e.actor)
-        rows.field("role", e.role)
-        rows.field("action", e.action)
-        rows.field("data", jsonText(.object(e.data)))
-        rows.field("prev", e.prev)
-        rows.field("hash", e.hash)
-        rows.endRow()
     }
 
     static let batchStatement = """

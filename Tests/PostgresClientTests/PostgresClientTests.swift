@@ -81,6 +81,16 @@ private func failure<T>(_ body: () throws -> T) -> PostgresError? {
         let error = failure { try conn.execute("SELECT $1::text", ["before\u{0}after"]) }
         #expect(error != nil)
         #expect(error?.message.contains("NUL") == true)
+        // Wherever the NUL sits, in a short (inline) or a long string, and
+        // the message names the parameter.
+        let long = String(repeating: "x", count: 5000)
+        for text in ["\u{0}", "\u{0}" + long, long + "\u{0}", long + "\u{0}" + long, "ab\u{0}"] {
+            let error = failure { try conn.execute("SELECT $1::text, $2::text", [.text("fine"), .text(text)]) }
+            #expect(error?.message.contains("parameter $2 contains a NUL") == true, "\(text.utf8.count) bytes")
+        }
+        // And a long string without one goes through whole.
+        let row = try #require(try conn.execute("SELECT length($1::text) AS n", [.text(long + "é")]).first)
+        #expect(try row.int64("n") == 5001)
     }
 
     @Test func preparedStatements() throws {

@@ -12,10 +12,34 @@ import Synchronization
 /// it needs no sign-in; still, bind it to an address only the scraper can
 /// reach (docs/operations.md). Every other path is 404, every other method 405;
 /// a connection's requests are answered one at a time, in order, and request
-/// bodies are read and thrown away. There is no connection limit or timeout
-/// of its own: it is not meant to face the internet.
+/// bodies are read and thrown away.
+///
+/// It is not meant to face the internet, but a stuck or greedy client must not
+/// cost the daemon more than a few sockets: connections beyond `Limits`'s
+/// count are answered 503 and closed, and a connection that sends nothing for
+/// the idle timeout is closed (a scraper simply reconnects).
 public final class MetricsEndpoint: Service, Sendable {
+    public struct Limits: Sendable {
+        /// Connections served at once.
+        public var maxConnections: Int
+        /// How long a connection may send nothing before it is closed.
+        public var idleTimeout: TimeAmount
+        public init(maxConnections: Int = 16, idleTimeout: TimeAmount = .seconds(60)) {
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
+        }
+    }
+
     public let address: ServerConfiguration.TCPAddress
+    public let limits: Limits
+    /// The connections being served, to count them and to close them on shutdown.
+    private let open = Mutex(OpenConnections())
+
+    struct OpenConnections: ~Copyable {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        /// Set at shutdown: a connection accepted after it is refused.
+        var closing = false
+    }
     let service: CommandService
     let group: any EventLoopGroup
     let logger: Logger
@@ -23,10 +47,11 @@ public final class MetricsEndpoint: Service, Sendable {
     /// Called once the socket is bound (tests learn the port from it).
     private let onListening: @Sendable (Int) -> Void
 
-    public init(address: ServerConfiguration.TCPAddress, service: CommandService,
+    public init(address: ServerConfiguration.TCPAddress, service: CommandService, limits: Limits = Limits(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
                 onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.address = address
+        self.limits = limits
         self.service = service
         self.group = group
         self.logger = logger
@@ -38,16 +63,38 @@ public final class MetricsEndpoint: Service, Sendable {
 
     typealias HTTPChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
+    /// What became of an accepted connection.
+    enum Admission: Sendable {
+        case serve(HTTPChannel)
+        /// Over the limit: `RefuseWhenActive` answers and closes it.
+        case refused
+    }
+
     public func run() async throws {
-        let listener: NIOAsyncChannel<HTTPChannel, Never>
+        let listener: NIOAsyncChannel<Admission, Never>
+        let idleTimeout = limits.idleTimeout
         do {
             listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        guard self.admit(channel) else {
+                            // Over the limit: a fixed 503 and close, before any
+                            // HTTP parsing (an HTTP pipeline answers requests only).
+                            self.logger.warning("metrics connection limit reached; refusing a connection",
+                                                metadata: ["limit": "\(self.limits.maxConnections)"])
+                            try channel.pipeline.syncOperations.addHandler(RefuseWhenActive())
+                            return .refused
+                        }
+                        channel.closeFuture.whenComplete { _ in
+                            _ = self.open.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+                        }
+                        // First in the pipeline, so that any bytes at all count as activity.
+                        try channel.pipeline.syncOperations.addHandlers(
+                            IdleStateHandler(readTimeout: idleTimeout), CloseWhenIdle())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try HTTPChannel(wrappingChannelSynchronously: channel)
+                        return .serve(try HTTPChannel(wrappingChannelSynchronously: channel))
                     }
                 }
         } catch {
@@ -63,8 +110,10 @@ public final class MetricsEndpoint: Service, Sendable {
                 do {
                     try await listener.executeThenClose { inbound in
                         try await withThrowingDiscardingTaskGroup { connections in
-                            for try await connection in inbound {
-                                connections.addTask { await self.serve(connection) }
+                            for try await admission in inbound {
+                                if case .serve(let connection) = admission {
+                                    connections.addTask { await self.serve(connection) }
+                                }
                             }
                         }
                     }
@@ -75,7 +124,24 @@ public final class MetricsEndpoint: Service, Sendable {
             group.addTask {
                 try? await gracefulShutdown()
                 listener.channel.close(promise: nil)
+                // Scrapers keep connections open between scrapes; waiting for
+                // them to go would hold up atmpd's exit until the idle timeout.
+                let channels = self.open.withLock { open in
+                    open.closing = true
+                    return Array(open.channels.values)
+                }
+                for channel in channels { channel.close(promise: nil) }
             }
+        }
+    }
+
+    /// Counts a connection in, if there is room for it; its channel's close
+    /// counts it out.
+    private func admit(_ channel: any Channel) -> Bool {
+        open.withLock { open in
+            guard !open.closing, open.channels.count < limits.maxConnections else { return false }
+            open.channels[ObjectIdentifier(channel)] = channel
+            return true
         }
     }
 
@@ -124,5 +190,51 @@ public final class MetricsEndpoint: Service, Sendable {
                             body: "only GET and HEAD\n")
         }
         return Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body())
+    }
+}
+
+/// Closes the connection when `IdleStateHandler` reports that nothing was read
+/// for its timeout. Bytes pass through untouched.
+private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .read? = event as? IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+/// Answers a connection over the limit with a fixed 503 and closes it; what
+/// the client sends is not read.
+private final class RefuseWhenActive: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let body = "too many connections to the metrics endpoint; try later\n"
+    static let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+    private var answered = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { answer(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        answer(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    private func answer(_ context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(string: Self.response)))
+            .whenComplete { _ in channel.close(promise: nil) }
     }
 }

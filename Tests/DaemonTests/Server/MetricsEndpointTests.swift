@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import SocketTestSupport
 import Storage
+import Synchronization
 import Testing
 @testable import Daemon
 
@@ -30,11 +31,12 @@ import Testing
     }()
 
     /// An endpoint on a free loopback port, run in a ServiceGroup; returns once it is bound.
-    static func startEndpoint(for service: CommandService) async throws
+    static func startEndpoint(for service: CommandService, limits: MetricsEndpoint.Limits = .init()) async throws
         -> (group: ServiceGroup, run: Task<Void, any Error>, port: Int)
     {
         let (bound, signal) = AsyncStream.makeStream(of: Int.self)
-        let endpoint = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: service, logger: logger,
+        let endpoint = MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), service: service, limits: limits,
+                                       logger: logger,
                                        onListening: { signal.yield($0); signal.finish() })
         let group = ServiceGroup(services: [endpoint], logger: logger)
         let run = Task {
@@ -184,6 +186,100 @@ import Testing
         await group.triggerGracefulShutdown()
         try await run.value
         #expect(throws: (any Error).self) { try TestClient(loopbackPort: port) }
+        try await server.stop()
+    }
+
+    /// One keep-alive scrape on `client`; returns its status line.
+    static func scrape(_ client: TestClient) async throws -> String? {
+        try await client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        let status = try await client.readLine()
+        var length = 0
+        while let line = try await client.readLine(), !line.isEmpty {
+            if line.lowercased().hasPrefix("content-length:") { length = Int(line.split(separator: " ").last ?? "") ?? 0 }
+        }
+        // The body: lines until its length is read.
+        var read = 0
+        while read < length, let line = try await client.readLine() { read += line.utf8.count + 1 }
+        return status
+    }
+
+    @Test("connections beyond the limit are answered 503 and closed; a freed place is used again")
+    func connectionLimit() async throws {
+        let server = try await TestServer.start()
+        let (group, run, port) = try await Self.startEndpoint(for: server.service, limits: .init(maxConnections: 2))
+
+        // Two connections hold both places (each scraped once, so surely admitted).
+        let first = try TestClient(loopbackPort: port)
+        let second = try TestClient(loopbackPort: port)
+        #expect(try await Self.scrape(first) == "HTTP/1.1 200 OK")
+        #expect(try await Self.scrape(second) == "HTTP/1.1 200 OK")
+
+        let third = try TestClient(loopbackPort: port)
+        let refused = try await third.readToEnd()
+        #expect(refused.first == "HTTP/1.1 503 Service Unavailable")
+        #expect(refused.contains("Connection: close"))
+
+        // The first goes away; its place is free once the endpoint has seen it go.
+        first.hangUp()
+        var served = false
+        for _ in 0..<100 where !served {
+            let next = try TestClient(loopbackPort: port)
+            served = try await Self.scrape(next) == "HTTP/1.1 200 OK"
+            if !served { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(served)
+        #expect(try await Self.scrape(second) == "HTTP/1.1 200 OK")
+
+        await group.triggerGracefulShutdown()
+        try await run.value
+        try await server.stop()
+    }
+
+    @Test("a connection that sends nothing for the idle timeout is closed")
+    func idleTimeout() async throws {
+        let server = try await TestServer.start()
+        let (group, run, port) = try await Self.startEndpoint(
+            for: server.service, limits: .init(idleTimeout: .milliseconds(300)))
+
+        // Silent from the start: closed without a reply (readToEnd throws on
+        // its 10 s receive timeout if the endpoint never closes).
+        let silent = try TestClient(loopbackPort: port)
+        let started = ContinuousClock.now
+        #expect(try await silent.readToEnd().isEmpty)
+        #expect(ContinuousClock.now - started >= .milliseconds(250))
+
+        // Silent after a scrape: closed too, and the place is free for others.
+        let scraper = try TestClient(loopbackPort: port)
+        #expect(try await Self.scrape(scraper) == "HTTP/1.1 200 OK")
+        #expect(try await scraper.readToEnd().isEmpty)
+
+        await group.triggerGracefulShutdown()
+        try await run.value
+        try await server.stop()
+    }
+
+    @Test("shutdown closes a scraper's idle keep-alive connection instead of waiting for it")
+    func shutdownClosesKeepAliveConnections() async throws {
+        let server = try await TestServer.start()
+        // An hour's idle timeout: only the shutdown can end this connection.
+        let (group, run, port) = try await Self.startEndpoint(for: server.service, limits: .init(idleTimeout: .hours(1)))
+        let scraper = try TestClient(loopbackPort: port)
+        #expect(try await Self.scrape(scraper) == "HTTP/1.1 200 OK")
+
+        await group.triggerGracefulShutdown()
+        // Not a timing test: 30 s only tells "stopped" from "hangs". Polled,
+        // because awaiting the run's value cannot be given up on.
+        let finished = Mutex(false)
+        Task { _ = try? await run.value; finished.withLock { $0 = true } }
+        var stopped = false
+        for _ in 0..<300 where !stopped {
+            try await Task.sleep(for: .milliseconds(100))
+            stopped = finished.withLock { $0 }
+        }
+        #expect(stopped, "the endpoint still runs 30 s after shutdown was asked for")
+        if !stopped { run.cancel() }
+        // Closed by the endpoint: end of file, not the client's 10 s receive timeout.
+        #expect(try await scraper.readToEnd().isEmpty)
         try await server.stop()
     }
 
