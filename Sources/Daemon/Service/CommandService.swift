@@ -3,6 +3,7 @@ import CaseEngine
 import ControlProtocol
 import Logging
 import Storage
+import Synchronization
 
 /// Settings of the command service (the parts of `atmpd`'s configuration it uses).
 public struct ServiceConfiguration: Sendable {
@@ -10,6 +11,11 @@ public struct ServiceConfiguration: Sendable {
     public var version: String = "0.1.0"
     /// Failed AUTH attempts allowed on one connection before it is closed.
     public var maxAuthFailures: Int = 5
+    /// Failed password checks for one user name, over all connections, within
+    /// `authFailureWindow`, after which its password is not checked until the
+    /// oldest failure has aged out (see `SignInThrottle`).
+    public var maxAuthFailuresPerUser: Int = 10
+    public var authFailureWindow: Duration = .seconds(15 * 60)
     /// Idempotency keys are remembered this long.
     public var idempotencyTTLSeconds: Int64 = 24 * 3_600
     /// Largest data block (TEMPLATE PUT/CHECK), in bytes.
@@ -72,6 +78,8 @@ public final class CommandService: Sendable {
     /// Verified against when AUTH names an unknown user, so that a wrong name
     /// costs as much time as a wrong password and names cannot be probed.
     let decoyHash: String
+    /// Failed password checks per user name, across connections.
+    let signInThrottle: Mutex<SignInThrottle>
 
     public init(store: any Store, configuration: ServiceConfiguration, hub: EventHub, clock: WallClock = .system,
                 clusterEvents: ClusterEventPublisher? = nil, metrics: DaemonMetrics = DaemonMetrics(),
@@ -87,6 +95,8 @@ public final class CommandService: Sendable {
         self.templates = TemplateCache(store: store)
         self.caseCache = CaseCache(capacity: configuration.caseCacheCapacity)
         self.decoyHash = PasswordHash.make(password: "decoy", cost: configuration.passwordCost)
+        self.signInThrottle = Mutex(SignInThrottle(limit: configuration.maxAuthFailuresPerUser,
+                                                   window: configuration.authFailureWindow))
     }
 
     /// Answers one request. `data` is the data block of a `+` request.

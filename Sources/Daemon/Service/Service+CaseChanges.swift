@@ -45,6 +45,10 @@ extension CommandService {
         let command = try Self.caseCommand(request)
         if case .sign = command {
             // 21 CFR 11.200: the password is given again for every signature.
+            guard mayCheckPassword(of: principal.name) else {
+                throw await authFailure(user: principal.name, reason: "too many recent failures for this user",
+                                        session: &session)
+            }
             let stored = try await storeCall { () async throws(StoreError) in try await users.user(named: principal.name) }
             guard let stored, await PasswordWork.verify(request["password"] ?? "", against: stored.passwordHash) else {
                 throw await authFailure(user: principal.name, reason: "wrong password when signing", session: &session)

@@ -25,6 +25,9 @@ extension CommandService {
         }
         let name = request["user"] ?? ""
         let password = request["password"] ?? ""
+        guard mayCheckPassword(of: name) else {
+            throw await authFailure(user: name, reason: "too many recent failures for this user", session: &session)
+        }
         let stored = try await storeCall { () async throws(StoreError) in try await users.user(named: name) }
         guard let stored else {
             // Spend the same time as for a real user, so names cannot be probed by timing.
@@ -37,6 +40,7 @@ extension CommandService {
         guard !stored.disabled else {
             throw await authFailure(user: name, reason: "user disabled", session: &session)
         }
+        signInThrottle.withLock { $0.succeeded(name) }
         session.user = stored.name
         session.roles = Set(stored.roles)
         logger.info("signed in", metadata: ["session": "\(session.id)", "user": "\(stored.name)"])
@@ -48,11 +52,13 @@ extension CommandService {
     /// and closing the connection once `maxAuthFailures` is reached. The reply
     /// never says whether the user exists.
     func authFailure(user: String, reason: String, session: inout Session) async -> ServiceFailure {
+        let now = clock.now()
+        signInThrottle.withLock { $0.failed(user, now: now) }
         session.authFailures += 1
         let failures = session.authFailures
         do throws(StoreError) {
             let event = try await store.recordAuthFailure(
-                user: user, reason: reason, peer: session.peerDescription, at: clock.now())
+                user: user, reason: reason, peer: session.peerDescription, at: now)
             publish([event], template: nil, state: nil)
         } catch {
             logger.error("cannot record auth.failed", metadata: ["error": "\(error)"])
@@ -64,6 +70,13 @@ extension CommandService {
         return ServiceFailure(
             .authFailed(close ? "authentication failed; too many failures, closing" : "authentication failed"),
             delay: Self.authDelay(failures: failures), close: close)
+    }
+
+    /// Whether `user`'s password may be checked now (`SignInThrottle`); when
+    /// not, the attempt is a failure whatever the password.
+    func mayCheckPassword(of user: String) -> Bool {
+        let now = clock.now()
+        return signInThrottle.withLock { $0.mayTry(user, now: now) }
     }
 
     /// 100 ms, 200 ms, 400 ms … for the 1st, 2nd, 3rd failure; never more than 2 s.

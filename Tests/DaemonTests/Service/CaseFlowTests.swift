@@ -174,6 +174,23 @@ import Testing
         #expect(try await f.store.loadCase(id: id)?.case.version == 1)
     }
 
+    @Test func signingCountsTowardsTheUsersLockAndIsRefusedWhileLocked() async throws {
+        let f = try await ServiceFixture.make { $0.maxAuthFailuresPerUser = 2 }
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        try await f.addUser("bob", roles: ["reviewer"])
+        let id = try await f.openTrialCase()
+        for _ in 0..<2 {
+            #expect(try await f.run("CASE SIGN \(id) submit meaning=reviewed password=wrong", as: "bob").code == .authFailed)
+        }
+        // Locked: the right password is not even checked, and nothing is signed.
+        let locked = try await f.run("CASE SIGN \(id) submit meaning=reviewed password=\"correct horse\"", as: "bob")
+        #expect(locked.code == .authFailed)
+        #expect(try await f.store.loadCase(id: id)?.case.signatures.isEmpty == true)
+        let last = try #require(try await f.store.trail(chain: "system", from: 1, limit: 100).last)
+        #expect(last.data["reason"] == .string("too many recent failures for this user"))
+    }
+
     @Test func expectAndConflicts() async throws {
         let f = try await ServiceFixture.make()
         try await f.publishTemplates()

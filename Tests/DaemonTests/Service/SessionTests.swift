@@ -59,6 +59,77 @@ import Testing
         #expect(!trail.contains { String(decoding: $0.canonicalJSON(includingHash: true), as: UTF8.self).contains("hunter2") })
     }
 
+    /// A guesser on many connections: past the per-user limit the password is
+    /// not checked, even a right one, until the window has passed; other users
+    /// are not affected; a success clears the count.
+    @Test func failuresPerUserAcrossConnectionsLockThatUserForAWhile() async throws {
+        let f = try await ServiceFixture.make {
+            $0.maxAuthFailuresPerUser = 3
+            $0.authFailureWindow = .seconds(600)
+        }
+        try await f.addUser("alice", roles: ["author"])
+        try await f.addUser("bob", roles: ["author"])
+
+        // A success clears earlier failures: two, a success, two more — not locked.
+        for _ in 0..<2 {
+            var guesser = f.session(nil)
+            #expect(try await f.run("AUTH user=alice password=guess", &guesser).code == .authFailed)
+        }
+        var early = f.session(nil)
+        #expect(try await f.run("AUTH user=alice password=\"correct horse\"", &early).code == .ok)
+
+        // Three failures, each on a connection of its own.
+        for _ in 0..<3 {
+            var guesser = f.session(nil)
+            #expect(try await f.run("AUTH user=alice password=guess", &guesser).code == .authFailed)
+        }
+        var owner = f.session(nil)
+        let locked = try await f.run("AUTH user=alice password=\"correct horse\"", &owner)
+        #expect(locked.code == .authFailed && owner.user == nil)
+        #expect(locked.reply.error?.message == "authentication failed")  // says nothing more
+        // Unknown names are locked the same way, so the lock does not tell them apart.
+        for _ in 0..<3 {
+            var guesser = f.session(nil)
+            _ = try await f.run("AUTH user=ghost password=guess", &guesser)
+        }
+        var probe = f.session(nil)
+        #expect(try await f.run("AUTH user=ghost password=guess", &probe).reply.error?.message == locked.reply.error?.message)
+
+        var other = f.session(nil)
+        #expect(try await f.run("AUTH user=bob password=\"correct horse\"", &other).code == .ok)
+
+        // The refused attempts are in the trail, with their reason.
+        let trail = try await f.store.trail(chain: "system", from: 1, limit: 100)
+        #expect(trail.contains { $0.action == "auth.failed" && $0.data["reason"] == .string("too many recent failures for this user") })
+
+        // Locked attempts count too: the lock lasts while the guessing goes on,
+        // and ends a window after the last failure.
+        f.clock.advance(seconds: 599)
+        var stillLocked = f.session(nil)
+        #expect(try await f.run("AUTH user=alice password=\"correct horse\"", &stillLocked).code == .authFailed)
+        f.clock.advance(seconds: 601)
+        var later = f.session(nil)
+        #expect(try await f.run("AUTH user=alice password=\"correct horse\"", &later).code == .ok)
+    }
+
+    @Test func theThrottleForgetsOldNamesFirstAndStaysWithinItsCapacity() {
+        var throttle = SignInThrottle(limit: 2, window: .seconds(60), capacity: 3)
+        let t0 = Timestamp(seconds: 1_900_000_000)
+        for (n, name) in ["a", "b", "c"].enumerated() { throttle.failed(name, now: t0.adding(seconds: Int64(n))) }
+        throttle.failed("a", now: t0.adding(seconds: 3))
+        #expect(!throttle.mayTry("a", now: t0.adding(seconds: 4)))
+        // A fourth name pushes out the one whose last failure is oldest: b.
+        throttle.failed("d", now: t0.adding(seconds: 5))
+        #expect(throttle.trackedNames == 3)
+        #expect(!throttle.mayTry("a", now: t0.adding(seconds: 6)))
+        throttle.failed("b", now: t0.adding(seconds: 7))
+        #expect(throttle.mayTry("b", now: t0.adding(seconds: 7)))  // one failure since it was forgotten
+        // Names whose failures have all aged out are dropped first.
+        for n in 0..<100 { throttle.failed("spray-\(n)", now: t0.adding(seconds: 1_000 + Int64(n))) }
+        #expect(throttle.trackedNames == 3)
+        #expect(throttle.mayTry("a", now: t0.adding(seconds: 2_000)))
+    }
+
     @Test func delayGrowsAndIsCapped() {
         #expect(CommandService.authDelay(failures: 1) == .milliseconds(100))
         #expect(CommandService.authDelay(failures: 4) == .milliseconds(800))
