@@ -38,36 +38,14 @@ func atmpctl(_ arguments: [String], stdin: String? = nil, environment: [String: 
     process.standardError = err
     process.standardInput = input
     try process.run()
-    // Stdin is written and stderr read on threads of their own while stdout
-    // is read here: done one after the other, a child that fills one pipe
-    // while we wait on another would block us both.
-    let stdinBytes = Data((stdin ?? "").utf8)
-    let writer = onThread { () -> Data in
-        input.fileHandleForWriting.write(stdinBytes)
-        try? input.fileHandleForWriting.close()
-        return Data()
-    }
-    let errors = onThread { err.fileHandleForReading.readDataToEndOfFile() }
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read before waiting, so a full pipe cannot block the child.
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    _ = writer.wait()
-    let stderr = errors.wait()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                stderr: String(decoding: stderr, as: UTF8.self))
-}
-
-/// Runs `work` on a new thread; `wait()` blocks until its result is there.
-private func onThread(_ work: @escaping @Sendable () -> Data) -> ThreadResult {
-    let result = ThreadResult()
-    Thread.detachNewThread { result.set(work()) }
-    return result
-}
-
-private final class ThreadResult: @unchecked Sendable {  // guarded by `done`
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-    func set(_ value: Data) { data = value; done.signal() }
-    func wait() -> Data { done.wait(); return data }
 }
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
