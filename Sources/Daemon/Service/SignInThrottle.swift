@@ -53,12 +53,15 @@ struct SignInThrottle: Sendable {
     }
 
     /// Drops names with no failure in the window, then, if still over
-    /// capacity, those whose last failure is oldest.
+    /// capacity, those whose last failure is oldest, down to a tenth below
+    /// capacity: a guesser spraying new names then costs one sort per many
+    /// failures, not one per failure.
     private mutating func forgetOldest(now: Timestamp) {
         failures = failures.filter { $0.value.last.map { within($0, now) } ?? false }
         guard failures.count > capacity else { return }
+        let keep = capacity - max(1, capacity / 10)
         let byLast = failures.sorted { ($0.value.last?.microseconds ?? 0) < ($1.value.last?.microseconds ?? 0) }
-        for (name, _) in byLast.prefix(failures.count - capacity) { failures[name] = nil }
+        for (name, _) in byLast.prefix(failures.count - keep) { failures[name] = nil }
     }
 
     private static func microseconds(_ d: Duration) -> Int64 {

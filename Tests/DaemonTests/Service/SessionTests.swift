@@ -116,18 +116,30 @@ import Testing
         var throttle = SignInThrottle(limit: 2, window: .seconds(60), capacity: 3)
         let t0 = Timestamp(seconds: 1_900_000_000)
         for (n, name) in ["a", "b", "c"].enumerated() { throttle.failed(name, now: t0.adding(seconds: Int64(n))) }
-        throttle.failed("a", now: t0.adding(seconds: 3))
-        #expect(!throttle.mayTry("a", now: t0.adding(seconds: 4)))
-        // A fourth name pushes out the one whose last failure is oldest: b.
+        throttle.failed("b", now: t0.adding(seconds: 3))
+        #expect(!throttle.mayTry("b", now: t0.adding(seconds: 4)))
+        #expect(throttle.trackedNames == 3)
+        // A fourth name is one too many: the names whose last failure is
+        // oldest go (a and c), down to a tenth below capacity (at least one).
         throttle.failed("d", now: t0.adding(seconds: 5))
-        #expect(throttle.trackedNames == 3)
-        #expect(!throttle.mayTry("a", now: t0.adding(seconds: 6)))
-        throttle.failed("b", now: t0.adding(seconds: 7))
-        #expect(throttle.mayTry("b", now: t0.adding(seconds: 7)))  // one failure since it was forgotten
-        // Names whose failures have all aged out are dropped first.
-        for n in 0..<100 { throttle.failed("spray-\(n)", now: t0.adding(seconds: 1_000 + Int64(n))) }
-        #expect(throttle.trackedNames == 3)
+        #expect(throttle.trackedNames == 2)
+        #expect(!throttle.mayTry("b", now: t0.adding(seconds: 6)))  // kept: its last failure is recent
+        throttle.failed("a", now: t0.adding(seconds: 7))
+        throttle.failed("a", now: t0.adding(seconds: 8))
+        #expect(!throttle.mayTry("a", now: t0.adding(seconds: 8)))  // counted afresh since it was forgotten
+        // Names whose failures have all aged out are dropped first; a spray
+        // of new names never holds more than the capacity.
+        for n in 0..<100 {
+            throttle.failed("spray-\(n)", now: t0.adding(seconds: 1_000 + Int64(n)))
+            #expect(throttle.trackedNames <= 3)
+        }
         #expect(throttle.mayTry("a", now: t0.adding(seconds: 2_000)))
+        // A window later, a name's failures no longer count.
+        var aging = SignInThrottle(limit: 2, window: .seconds(60))
+        aging.failed("x", now: t0)
+        aging.failed("x", now: t0.adding(seconds: 30))
+        #expect(!aging.mayTry("x", now: t0.adding(seconds: 59)))
+        #expect(aging.mayTry("x", now: t0.adding(seconds: 60)))  // the first has aged out
     }
 
     @Test func delayGrowsAndIsCapped() {
