@@ -24,6 +24,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// SQL of the statements made with `prepare`, by name, so `reset()` can
     /// prepare them again on the new session.
     private var preparedStatements: [String: String] = [:]
+    /// Results of the statement sent with `sendPrepared`, read so far
+    /// (`readResults`); guarded by `lock`.
+    var arrivedResults: [Result<PostgresResult, PostgresError>] = []
     public let logger: Logger
 
     /// Connects with a libpq connection string (`host=… dbname=…`) or URI
@@ -301,10 +304,10 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Turns parameters into the C string array libpq wants, for the
     /// duration of `call`.
-    private func withParameters(
+    func withParameters<R>(
         _ params: [PostgresValue?],
-        _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?
-    ) throws(PostgresError) -> OpaquePointer? {
+        _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R
+    ) throws(PostgresError) -> R {
         var texts: [String?] = []
         texts.reserveCapacity(params.count)
         for (position, param) in params.enumerated() {
@@ -323,7 +326,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Copies a finished result into a `PostgresResult`, or throws the error
     /// it carries. Frees the libpq result either way.
-    private func consume(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+    func consume(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
         guard let result else {
             // libpq returns NULL only when it could not even send the
             // command (out of memory, or the connection is gone).

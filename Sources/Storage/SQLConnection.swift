@@ -109,7 +109,31 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     init(_ connection: PostgresConnection) { self.connection = connection }
 
     func query(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> [SQLRow] {
-        let values: [PostgresValue?] = params.map {
+        do {
+            let result: PostgresResult
+            if params.isEmpty {
+                result = try connection.execute(sql, [])
+            } else {
+                result = try connection.executePrepared(name: try preparedName(sql), params: Self.values(params))
+            }
+            return Self.rows(result)
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// The name `sql` is prepared under on this session, preparing it first
+    /// when it is new (which waits for the server).
+    private func preparedName(_ sql: String) throws(PostgresError) -> String {
+        if let known = prepared[sql] { return known }
+        let name = "atmp_\(prepared.count + 1)"
+        try connection.prepare(name: name, sql: sql)
+        prepared[sql] = name
+        return name
+    }
+
+    private static func values(_ params: [SQLValue]) -> [PostgresValue?] {
+        params.map {
             switch $0 {
             case .text(let s): return .text(s)
             case .int(let n): return .int(n)
@@ -117,26 +141,75 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             case .null: return nil
             }
         }
+    }
+
+    private static func rows(_ result: PostgresResult) -> [SQLRow] { result.rows.map { SQLRow(texts: $0.values) } }
+
+    // MARK: Without waiting (the commit lanes)
+
+    /// Prepares `sql` now, waiting for the server, so that `send` can run it
+    /// later without waiting; and switches the session to non-blocking mode.
+    func prepareToSend(_ statements: [String]) throws(StoreError) {
         do {
-            let result: PostgresResult
-            if params.isEmpty {
-                result = try connection.execute(sql, values)
-            } else {
-                let name: String
-                if let known = prepared[sql] {
-                    name = known
-                } else {
-                    name = "atmp_\(prepared.count + 1)"
-                    try connection.prepare(name: name, sql: sql)
-                    prepared[sql] = name
-                }
-                result = try connection.executePrepared(name: name, params: values)
-            }
-            return result.rows.map { SQLRow(texts: $0.values) }
+            for sql in statements { _ = try preparedName(sql) }
+            try connection.setNonBlocking(true)
         } catch {
             throw map(error)
         }
     }
+
+    /// Marks the session unusable, so that the pool closes it instead of
+    /// handing it out again (its protocol state is unknown after a failed send).
+    func discard() { isUsable = false }
+
+    /// Back to blocking mode, before the session returns to the pool.
+    func stopSending() {
+        try? connection.setNonBlocking(false)
+    }
+
+    /// Sends a statement made ready with `prepareToSend`, without waiting:
+    /// true when all of it reached the socket, false when the rest waits for
+    /// `flush`. Its rows come from `receive`.
+    func send(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> Bool {
+        guard let name = prepared[sql] else {
+            throw StoreError(.failure, "a statement sent without waiting was not prepared first")
+        }
+        do {
+            return try connection.sendPrepared(name: name, params: Self.values(params))
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// Sends more of what `send` left buffered; true when all is sent.
+    func flush() throws(StoreError) -> Bool {
+        do {
+            return try connection.flush()
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// The sent statement's rows, or the error the server answered; nil
+    /// while the answer has not all arrived. Throws when the session is lost
+    /// (and marks it unusable).
+    func receive() throws(StoreError) -> Result<[SQLRow], StoreError>? {
+        let results: [Result<PostgresResult, PostgresError>]
+        do {
+            guard let arrived = try connection.readResults() else { return nil }
+            results = arrived
+        } catch {
+            throw map(error)
+        }
+        switch results.count {
+        case 0: return .success([])  // nothing was sent: what the server said unasked was read
+        case 1: return results[0].map(Self.rows).mapError { map($0) }
+        default: return .failure(StoreError(.failure, "one statement answered \(results.count) results"))
+        }
+    }
+
+    /// The socket to poll(2) while waiting for `receive` or `flush`.
+    var socketDescriptor: Int32 { connection.socketDescriptor }
 
     func transaction<T>(_ body: () throws -> T) throws -> T {
         do {

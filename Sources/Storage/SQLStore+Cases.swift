@@ -110,7 +110,7 @@ extension SQLStore {
 
     // MARK: - Commit
 
-    public func commit(_ write: CaseWrite) async throws(StoreError) {
+    public func commit(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)?) async throws(StoreError) {
         guard let first = write.events.first, let last = write.events.last else {
             throw StoreError(.failure, "a case change without events")
         }
@@ -119,13 +119,23 @@ extension SQLStore {
         else { throw StoreError(.failure, "events and projection of \(c.id) do not line up") }
         guard let number = Self.caseNumber(c.id) else { throw StoreError(.failure, "\(c.id) is not a case id") }
         if dialect == .postgres {
-            let pending = PendingCommit(write: write, number: number)
-            if let groupCommit { return try await groupCommit.commit(pending) }
-            return try await pool.withConnection { connection in try Self.commitInOneStatement(pending, on: connection) }
+            let pending = PendingCommit(write: write, number: number, whenDurable: whenDurable)
+            if let groupCommit {
+                // A lone change's whenDurable ran on the lane already.
+                if try await groupCommit.commit(pending) { return }
+            } else {
+                try await pool.withConnection { connection in
+                    let (sql, params) = Self.statement(writing: [pending])
+                    let answer = Result { () throws(StoreError) in try connection.query(sql, params) }
+                    try Self.singleOutcome(write, answer: answer).get()
+                }
+            }
+        } else {
+            try await pool.withConnection { connection in
+                try Self.commitInTransaction(write, number: number, on: connection)
+            }
         }
-        try await pool.withConnection { connection in
-            try Self.commitInTransaction(write, number: number, on: connection)
-        }
+        whenDurable?()
     }
 
     /// `body` is the case's canonical JSON, when the caller has it already.
@@ -188,53 +198,6 @@ extension SQLStore {
         } catch {
             guard error.code == .constraint || error.code == .conflict else { throw error }
             throw StoreError(.conflict, "idempotency key \(idem.key) was used concurrently")
-        }
-    }
-
-    /// PostgreSQL: the whole change in ONE statement — one round trip, one
-    /// implicit transaction. The events arrive as one JSON parameter; if the
-    /// version guard matches no row, nothing is inserted either, and a clash
-    /// on the audit primary key or the idempotency key aborts it all.
-    static func commitInOneStatement(_ pending: PendingCommit, on connection: any SQLConnection) throws {
-        let write = pending.write
-        var events = RecordsetJSON()
-        events.append(rows: pending.eventRows)
-        let opening = write.expectedVersion == 0
-        var params = opening
-            ? openParams(write, number: pending.number, body: pending.body)
-            : projectionParams(write, body: pending.body) + [.int(write.expectedVersion)]
-        let base = params.count
-        params.append(.text(events.text))
-        let idem = write.idempotency
-        params += [.optional(idem?.user), .optional(idem?.key), .optional(idem?.digest), .optional(idem?.reply),
-                   .optional(idem?.expires.microseconds)]
-        let p = { (i: Int) in "$\(base + i)" }
-        let sql = """
-            WITH changed AS (\(opening ? insertProjection : updateProjection)),
-            appended AS (
-                INSERT INTO audit_events (chain, seq, at, actor, role, action, data, prev, hash)
-                SELECT changed.id, e.seq, e.at, e.actor, e.role, e.action, e.data, e.prev, e.hash
-                FROM changed, json_to_recordset(\(p(1))::json)
-                    AS e(seq bigint, at text, actor text, role text, action text, data text, prev text, hash text)
-                RETURNING 1),
-            remembered AS (
-                INSERT INTO idempotency (user_name, key, digest, reply, expires)
-                SELECT \(p(2))::text, \(p(3))::text, \(p(4))::text, \(p(5))::text, \(p(6))::bigint
-                FROM changed WHERE \(p(2))::text IS NOT NULL
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM appended), (SELECT count(*) FROM remembered)
-            """
-        let rows: [SQLRow]
-        do {
-            rows = try connection.query(sql, params)
-        } catch {
-            // A unique violation here means someone else appended first.
-            guard error.code == .conflict else { throw error }
-            throw StoreError(.conflict, "\(conflict(write).message) (\(error.message))")
-        }
-        guard let row = rows.first, try row.int(0) == 1 else { throw conflict(write) }
-        guard try row.int(1) == Int64(write.events.count) else {
-            throw StoreError(.failure, "case \(write.stored.case.id): events were not all written")
         }
     }
 }

@@ -22,8 +22,12 @@ extension SQLStore {
         let eventRows: [UInt8]
         /// The idempotency record as an object for `$3`, when there is one.
         let rememberedRow: [UInt8]?
+        /// Run once the change is durable, before its caller is resumed
+        /// (see `Store.commit(_:whenDurable:)`).
+        var whenDurable: (@Sendable () -> Void)?
 
-        init(write: CaseWrite, number: Int64) {
+        init(write: CaseWrite, number: Int64, whenDurable: (@Sendable () -> Void)? = nil) {
+            self.whenDurable = whenDurable
             self.write = write
             self.number = number
             let c = write.stored.case

@@ -11,25 +11,16 @@ public final class SQLStore: Store {
     let logger: Logger
 
     /// PostgreSQL only: gathers concurrent case changes into shared transactions.
-    let groupCommit: GroupCommit<PendingCommit>?
+    let groupCommit: CommitLanes?
 
-    init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, maxBatch: Int = 128) {
+    init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, maxBatch: Int = 128)
+        throws(StoreError)
+    {
         self.pool = pool
         self.dialect = dialect
         self.logger = logger
         if dialect == .postgres && commitLanes > 0 {
-            groupCommit = GroupCommit(lanes: commitLanes, maxBatch: maxBatch) { [pool, logger] batch in
-                let start = ContinuousClock.now
-                do throws(StoreError) {
-                    let outcomes = try pool.withConnectionHere { connection in Self.commitBatch(batch, on: connection) }
-                    logger.trace("group commit", metadata: [
-                        "changes": "\(batch.count)", "duration": "\(ContinuousClock.now - start)",
-                    ])
-                    return outcomes
-                } catch {
-                    return batch.map { _ in .failure(error) }
-                }
-            }
+            groupCommit = try CommitLanes(lanes: commitLanes, maxBatch: maxBatch, pool: pool)
         } else {
             groupCommit = nil
         }

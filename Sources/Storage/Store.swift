@@ -57,7 +57,12 @@ public protocol Store: Sendable {
     /// projection, in one transaction, if the stored version still equals
     /// `write.expectedVersion` (0: the case must not exist yet). Otherwise
     /// `.conflict` and nothing is written.
-    func commit(_ write: CaseWrite) async throws(StoreError)
+    ///
+    /// `whenDurable` runs once the transaction is committed — durable — on
+    /// whichever thread learned it (a commit lane's, perhaps), possibly just
+    /// after this has returned: the earliest moment the change may be
+    /// announced. It must not block. It does not run when the commit fails.
+    func commit(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)?) async throws(StoreError)
 
     // MARK: Audit
 
@@ -87,6 +92,10 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    public func commit(_ write: CaseWrite) async throws(StoreError) {
+        try await commit(write, whenDurable: nil)
+    }
+
     public func poolStatus() -> PoolStatus? { nil }
 }
 

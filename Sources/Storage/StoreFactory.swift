@@ -32,9 +32,9 @@ public enum PostgresStore {
                 return (try? pg.connection.notifications()) != nil
             })
         let lanes = min(poolSize, max(0, commitLanes ?? 1))
-        let store = SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes)
-        try await store.ping()
-        return store
+        return try await SQLStore.opened(pool) { () throws(StoreError) in
+            try SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes)
+        }
     }
 }
 
@@ -54,9 +54,7 @@ public enum SQLiteStore {
                     throw StoreError(.unavailable, "cannot open SQLite database \(path): \((error as? SQLiteError)?.message ?? "\(error)")")
                 }
             })
-        let store = SQLStore(pool: pool, dialect: .sqlite, logger: logger)
-        try await store.ping()
-        return store
+        return try await SQLStore.opened(pool) { () throws(StoreError) in try SQLStore(pool: pool, dialect: .sqlite, logger: logger) }
     }
 }
 
@@ -72,6 +70,27 @@ extension SQLStore {
             return try await PostgresStore.open(
                 connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes, logger: logger)
         }
+    }
+
+    /// The store made by `make` on `pool`, once a first statement went
+    /// through; on failure the pool is closed again (its threads with it).
+    static func opened(_ pool: ConnectionPool, _ make: () throws(StoreError) -> SQLStore) async throws(StoreError)
+        -> SQLStore
+    {
+        let store: SQLStore
+        do {
+            store = try make()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        do {
+            try await store.ping()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
     }
 
     /// One trivial statement, to fail early and clearly when the database is unreachable.

@@ -73,10 +73,18 @@ struct GroupCommitSQLTests {
         a.append(at: t0.adding(seconds: 2))
         let fresh = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
         let batch = [pending(a.write(since: 1)), pending(stale.write(since: 5)), pending(fresh.write(since: 0))]
-        let written = try await db.store.pool.withConnection { connection in
-            try SQLStore.commitTogether(batch, on: connection)
+        let rows = try await db.store.pool.withConnection { connection in
+            let (sql, params) = SQLStore.statement(writing: batch)
+            return try connection.query(sql, params)
         }
+        var written: [String: Int64] = [:]
+        for row in rows { written[try row.string(0)] = try row.int(1) }
         #expect(written == [a.current.id: 2, fresh.current.id: 1])
+        // And what the lanes make of that answer: the stale change conflicts, the others stand.
+        let outcomes = try #require(SQLStore.outcomes(of: batch, answer: .success(rows)))
+        #expect(outcomes.map { (try? $0.get()) != nil } == [true, false, true])
+        #expect(outcomes[1].unavailableError == nil)
+        if case .failure(let error) = outcomes[1] { #expect(error.code == .conflict) }
         #expect(try await db.store.loadCase(id: stale.current.id)?.case.version == 1)
         let report = try await db.store.verify(chain: nil)
         #expect(report.isIntact, "\(report.broken)")

@@ -63,6 +63,7 @@ public final class DaemonMetrics: Sendable {
         var changeEvents: Int64 = 0
         var overdueEvents: Int64 = 0
         var conflicts: Int64 = 0
+        var earlyReplies: Int64 = 0
         var storeUnavailable: Int64 = 0
         var storeFailures: Int64 = 0
         /// Sampled totals already passed on to Prometheus (its counters only add), by collector.
@@ -79,6 +80,7 @@ public final class DaemonMetrics: Sendable {
     private let changeEvents: Prometheus.Counter
     private let overdueEvents: Prometheus.Counter
     private let conflicts: Prometheus.Counter
+    private let earlyReplies: Prometheus.Counter
     private let storeUnavailable: Prometheus.Counter
     private let storeFailures: Prometheus.Counter
     private let cacheHits: Prometheus.Counter
@@ -114,6 +116,7 @@ public final class DaemonMetrics: Sendable {
         changeEvents = counter("change_events", "Audit events written by committed case changes.")
         overdueEvents = counter("overdue_events", "case.overdue events raised by this instance.")
         conflicts = counter("conflicts", "Commits refused because the case had changed (retried ones included).")
+        earlyReplies = counter("early_replies", "Change replies written straight to the Unix socket once the change was durable.")
         storeUnavailable = counter("store_errors", "Store calls that failed, by kind.", [("kind", "unavailable")])
         storeFailures = counter("store_errors", "Store calls that failed, by kind.", [("kind", "failure")])
         cacheHits = counter("case_cache_lookups", "Case cache lookups on the change path.", [("result", "hit")])
@@ -195,6 +198,12 @@ public final class DaemonMetrics: Sendable {
         conflicts.increment()
     }
 
+    /// A change's reply was written straight to the socket (see `ReplyShortcut`).
+    public func replySentEarly() {
+        state.withLock { $0.earlyReplies += 1 }
+        earlyReplies.increment()
+    }
+
     /// A store call failed for reasons of the database, not of the request.
     public func storeError(_ code: StoreError.Code) {
         switch code {
@@ -217,6 +226,7 @@ public final class DaemonMetrics: Sendable {
                 uptimeSeconds: uptime, connections: state.connectionsOpen,
                 connectionsAccepted: state.connectionsAccepted, connectionsRefused: state.connectionsRefused,
                 watchers: sample.watchers, changes: state.changes, changeEvents: state.changeEvents,
+                earlyReplies: state.earlyReplies,
                 overdueEvents: state.overdueEvents, conflicts: state.conflicts,
                 storeUnavailable: state.storeUnavailable, storeFailures: state.storeFailures, pool: sample.pool,
                 caseCacheEntries: sample.caseCacheEntries, caseCacheHits: sample.caseCacheHits,

@@ -49,6 +49,10 @@ public struct DaemonStats: Sendable, Equatable {
     /// audit events they wrote.
     public var changes: Int64
     public var changeEvents: Int64
+    /// Replies to changes written straight to the Unix socket once the change
+    /// was durable (see ReplyShortcut): by the commit lane for a change
+    /// committed alone, else by the event loop without passing through NIO.
+    public var earlyReplies: Int64 = 0
     /// `case.overdue` events raised by this instance's clock.
     public var overdueEvents: Int64
     /// Commits refused because the case had moved on (an `expect=` mismatch or
@@ -84,6 +88,7 @@ public struct DaemonStats: Sendable, Equatable {
             Field("watchers", "\(watchers)"),
             Field("changes", "\(changes)"),
             Field("change-events", "\(changeEvents)"),
+            Field("early-replies", "\(earlyReplies)"),
             Field("overdue-events", "\(overdueEvents)"),
             Field("overdue-scans", "\(overdueScans)"),
             Field("overdue-scans-skipped", "\(overdueScansSkipped)"),

@@ -40,12 +40,15 @@ final class Connection: Sendable {
         }
         logger.debug("connection opened", metadata: ["peer": "\(session.peerDescription)"])
         do {
-            try await channel.executeThenClose { inbound, outbound in
-                let writer = ReplyWriter(outbound: outbound, allocator: channel.channel.allocator)
+            try await channel.executeThenClose { inbound, _ in
+                // Replies are written to the channel itself (see ReplyWriter), not through the async writer.
+                let writer = ReplyWriter(channel: channel.channel)
+                let shortcut = try await shortcut()
+                defer { shortcut?.close() }
                 try await writer.send(greeting)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await self.watchdog() }
-                    var loop = RequestLoop(connection: self, service: service, writer: writer)
+                    var loop = RequestLoop(connection: self, service: service, writer: writer, shortcut: shortcut)
                     defer { group.cancelAll() }
                     do {
                         try await loop.run(inbound, session: &session)
@@ -61,6 +64,13 @@ final class Connection: Sendable {
             logger.debug("connection ended with error", metadata: ["error": "\(error)"])
         }
         logger.debug("connection closed")
+    }
+
+    /// The early-reply shortcut, for connections on the Unix socket.
+    private func shortcut() async throws -> ReplyShortcut? {
+        guard case .unix = transport else { return nil }
+        let channel = self.channel.channel
+        return try await channel.eventLoop.submit { ReplyShortcut.make(for: channel) }.get()
     }
 
     /// Closes the connection on the server's initiative: at once if no command

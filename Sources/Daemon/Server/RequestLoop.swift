@@ -12,6 +12,8 @@ struct RequestLoop {
     let connection: Connection
     let service: CommandService
     let writer: ReplyWriter
+    /// Lets a change's reply leave from the commit lane (Unix socket only).
+    let shortcut: ReplyShortcut?
 
     private var framer: LineFramer
     private let parser = RequestParser()
@@ -20,10 +22,11 @@ struct RequestLoop {
     private var pending: (request: Result<Request, ProtocolError>, reader: DataBlockReader)?
     private var watcher: Watcher?
 
-    init(connection: Connection, service: CommandService, writer: ReplyWriter) {
+    init(connection: Connection, service: CommandService, writer: ReplyWriter, shortcut: ReplyShortcut?) {
         self.connection = connection
         self.service = service
         self.writer = writer
+        self.shortcut = shortcut
         self.framer = LineFramer(maxLineLength: connection.configuration.maxLineBytes)
     }
 
@@ -94,9 +97,14 @@ struct RequestLoop {
     private mutating func execute(_ request: Request, data: String?, session: inout Session) async throws -> Next {
         guard connection.control.beginCommand() else { return .stop }
         let watchedBefore = session.watch
+        // Early only while nothing else can write: no watcher beside us, and
+        // nothing of this connection still waiting in NIO.
+        session.earlyReplies = watcher == nil && session.watch == nil && writer.idle ? shortcut : nil
         let outcome = await service.handle(request, data: data, session: &session)
+        session.earlyReplies = nil
+        let early = shortcut?.takeSent()
         if session.watch != watchedBefore { await changeWatch(to: session.watch) }
-        return try await finish(outcome)
+        return try await finish(outcome, early: early)
     }
 
     /// Answers without the command service (a line the parser refused).
@@ -105,10 +113,18 @@ struct RequestLoop {
         return try await finish(outcome)
     }
 
-    /// Sends a reply, then whatever closing it calls for.
-    private mutating func finish(_ outcome: Outcome) async throws -> Next {
+    /// Sends a reply — or what an early reply left unsent — then whatever
+    /// closing it calls for.
+    private mutating func finish(_ outcome: Outcome, early: (bytes: [UInt8], sent: Int)? = nil) async throws -> Next {
         if let delay = outcome.delay { try? await Task.sleep(for: delay) }
-        try await writer.send(outcome.reply)
+        if let early, early.sent > 0 {
+            // Only a durable change's reply leaves early, and it is what the command answers.
+            assert(early.bytes == ReplyWriter.encoded(outcome.reply))
+            service.metrics.replySentEarly()
+            try await writer.send(early.bytes, from: early.sent)
+        } else {
+            try await writer.send(outcome.reply)
+        }
         // Events start flowing only after the WATCH reply is out.
         watcher?.startForwarding()
         if outcome.close { return .stop }

@@ -26,7 +26,8 @@ extension CommandService {
         let version = try Arguments.version(request)
         let title = request["title"]!
         let attributes = Self.attributes(of: request)
-        return try await performChange(request, principal: principal, mayRetry: true) { () async throws(ServiceFailure) in
+        return try await performChange(request, principal: principal, mayRetry: true,
+                                       earlyReplies: session.earlyReplies) { () async throws(ServiceFailure) in
             let entry = try await templateEntry(name, version: version)
             guard Authorization.mayChange(entry.template, principal) else {
                 throw .forbidden("\(principal.name) holds no role of template \(name)")
@@ -54,7 +55,8 @@ extension CommandService {
                 throw await authFailure(user: principal.name, reason: "wrong password when signing", session: &session)
             }
         }
-        return try await performChange(request, principal: principal, mayRetry: expect == nil) { () async throws(ServiceFailure) in
+        return try await performChange(request, principal: principal, mayRetry: expect == nil,
+                                       earlyReplies: session.earlyReplies) { () async throws(ServiceFailure) in
             var stored = caseCache.get(id)
             var fromStore = false
             if stored == nil || (expect != nil && stored?.case.version != expect) {
@@ -149,8 +151,11 @@ extension CommandService {
                               events: sealed, after: after)
     }
 
-    /// Idempotency, commit, one retry on a concurrent change, publishing and logging.
+    /// Idempotency, commit, one retry on a concurrent change, publishing and
+    /// logging. With `earlyReplies`, the success reply leaves as soon as the
+    /// change is durable (the rest — cache, watchers, metrics — follows).
     private func performChange(_ request: Request, principal: Principal, mayRetry: Bool,
+                               earlyReplies: (any EarlyReplies)?,
                                prepare: () async throws(ServiceFailure) -> PreparedChange)
         async throws(ServiceFailure) -> Outcome
     {
@@ -170,7 +175,7 @@ extension CommandService {
                     expires: clock.now().adding(seconds: configuration.idempotencyTTLSeconds))
             }
             do throws(StoreError) {
-                try await store.commit(prepared.write)
+                try await store.commit(prepared.write, whenDurable: earlyReplies?.whenDurable(send: reply))
             } catch let error where error.code == .conflict {
                 metrics.conflict()
                 // Decided on a version that is no longer current: whatever is

@@ -22,6 +22,9 @@ public struct Session: Sendable {
     public var authFailures: Int
     /// What the connection watches; nil when not watching.
     public var watch: WatchScope?
+    /// Set by the connection for one request at a time, when a successful
+    /// change may send its reply itself the moment it is durable.
+    public var earlyReplies: (any EarlyReplies)?
 
     public init(id: UInt64, transport: Transport) {
         self.id = id
@@ -30,6 +33,7 @@ public struct Session: Sendable {
         self.roles = []
         self.authFailures = 0
         self.watch = nil
+        self.earlyReplies = nil
     }
 
     public var isAuthenticated: Bool { user != nil }

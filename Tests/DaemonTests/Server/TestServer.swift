@@ -3,12 +3,13 @@ import AuditLog
 import Foundation
 import Logging
 import NIOPosix
+import PostgresTestSupport
 import ServiceLifecycle
 import Storage
 @testable import Daemon
 
-/// A ControlServer on a temporary socket, against a real SQLite store and the
-/// command service, run in a ServiceGroup as atmpd runs it.
+/// A ControlServer on a temporary socket, against a real store (SQLite unless
+/// told otherwise) and the command service, run in a ServiceGroup as atmpd runs it.
 struct TestServer {
     let server: ControlServer
     let service: CommandService
@@ -21,6 +22,7 @@ struct TestServer {
     var hub: EventHub { service.hub }
 
     static func start(
+        postgres: Bool = false,
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         prepareSession: @escaping @Sendable (inout Session) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -29,7 +31,10 @@ struct TestServer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "atmp.test.server")
         logger.logLevel = .critical
-        let store = try await SQLiteStore.open(path: directory + "/atmp.db", logger: logger)
+        let store = postgres
+            ? try await PostgresStore.open(
+                connectionString: try PostgresTestCluster.shared.createDatabase(prefix: "atmp_server"), logger: logger)
+            : try await SQLiteStore.open(path: directory + "/atmp.db", logger: logger)
         _ = try await store.migrate()
         let service = CommandService(store: store, configuration: ServiceConfiguration(), hub: EventHub(), logger: logger)
         var configuration = ServerConfiguration(socketPath: directory + "/atmpd.sock")

@@ -36,9 +36,9 @@ final class InterposedStore: Store {
     func casesDue(at now: Timestamp, limit: Int) async throws(StoreError) -> [StoredCase] {
         try await base.casesDue(at: now, limit: limit)
     }
-    func commit(_ write: CaseWrite) async throws(StoreError) {
+    func commit(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)?) async throws(StoreError) {
         if let failure = commitFailure.withLock({ failure in defer { failure = nil }; return failure }) { throw failure }
-        try await base.commit(write)
+        try await base.commit(write, whenDurable: whenDurable)
     }
     func trail(chain: String, from: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {
         try await base.trail(chain: chain, from: from, limit: limit)

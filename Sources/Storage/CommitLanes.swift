@@ -1,0 +1,367 @@
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Group commit on PostgreSQL: concurrent case changes share transactions —
+/// one statement, one WAL flush — instead of each paying for its own.
+///
+/// At most `lanes` batches are in flight at once, each on a lane: a thread
+/// with a database session of its own, leased from the pool while the lane
+/// lives. `CommitLaneMachine` keeps the books; this class does the I/O.
+///
+/// - A change that finds a lane parked is sent on that lane's session by its
+///   caller, at once and without waiting: libpq in non-blocking mode only
+///   hands the statement to the socket, so this may happen on an event loop.
+///   The lane thread, which waits in poll(2) on the socket, wakes when the
+///   answer arrives.
+/// - Changes that arrive while no lane is parked queue. A lane that has
+///   answered its batch takes the queue (up to `maxBatch` changes) as its next
+///   batch, sends it itself and goes on waiting.
+/// - Answering a batch: the shared statement's answer decides each change
+///   (`SQLStore.outcomes`); what it cannot decide is committed alone, on the
+///   lane, waiting. Then each durable change's `whenDurable` runs — the daemon
+///   sends its reply from there — and only then are the callers resumed.
+///
+/// A lane thread starts when a change finds no lane running, and ends after
+/// `idleTimeout` parked, giving its session back: an idle store keeps no
+/// threads. A lane whose session breaks fails its batch with `.unavailable`
+/// and connects again; if it cannot, the queue fails too (when no other lane
+/// is left to take it).
+final class CommitLanes: Sendable {
+    /// What a caller is resumed with: failure, or success and whether its
+    /// `whenDurable` ran already.
+    typealias Outcome = Result<Bool, StoreError>
+
+    private struct Waiter: Sendable {
+        var pending: SQLStore.PendingCommit
+        var continuation: CheckedContinuation<Outcome, Never>
+    }
+
+    private struct State: ~Copyable {
+        var machine: CommitLaneMachine
+        var waiters: [Int: Waiter] = [:]
+        var nextID = 0
+        /// Each lane's session while it has one.
+        var sessions: [PostgresSQLConnection?]
+        /// Lane threads alive; `close` waits for them.
+        var threads = 0
+    }
+
+    let maxBatch: Int
+    let idleTimeout: Duration
+    private let pool: ConnectionPool
+    private let state: Mutex<State>
+    /// One wake-up descriptor per lane: how anyone interrupts its poll(2).
+    private let wakes: [WakeDescriptor]
+    /// Signalled by each lane thread that ends after `close` began.
+    private let ended = DispatchSemaphore(value: 0)
+
+    init(lanes: Int, maxBatch: Int, idleTimeout: Duration = .seconds(2), pool: ConnectionPool) throws(StoreError) {
+        self.maxBatch = maxBatch
+        self.idleTimeout = idleTimeout
+        self.pool = pool
+        state = Mutex(State(machine: CommitLaneMachine(lanes: lanes, maxBatch: maxBatch),
+                            sessions: Array(repeating: nil, count: lanes)))
+        var wakes: [WakeDescriptor] = []
+        for _ in 0..<lanes { wakes.append(try WakeDescriptor()) }
+        self.wakes = wakes
+    }
+
+    /// Commits the change alone or with others; returns or throws once its
+    /// batch has been answered. Returns whether the change's `whenDurable`
+    /// ran (on the lane, for a change committed alone); if not, it is the
+    /// caller's to run.
+    @discardableResult
+    func commit(_ pending: SQLStore.PendingCommit) async throws(StoreError) -> Bool {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let (id, action, session) = state.withLock { s in
+                let id = s.nextID
+                s.nextID += 1
+                s.waiters[id] = Waiter(pending: pending, continuation: continuation)
+                let action = s.machine.commit(id)
+                switch action {
+                case .refuse: s.waiters[id] = nil
+                case .queuedStartLane: s.threads += 1
+                case .send(let lane): return (id, action, s.sessions[lane])
+                case .queued, .queuedWakeLane: break
+                }
+                return (id, action, nil as PostgresSQLConnection?)
+            }
+            switch action {
+            case .refuse:
+                continuation.resume(returning: .failure(StoreError(.unavailable, "the store is closed")))
+            case .queued:
+                break
+            case .queuedStartLane(let lane):
+                startThread(lane)
+            case .queuedWakeLane(let lane):
+                wakes[lane].signal()
+            case .send(let lane):
+                // A lane parks only once its session is in place.
+                send(id, pending, on: lane, session: session!)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Lets the lanes answer what is in flight and queued, refuses commits
+    /// from now on (`.unavailable`), and waits for the lane threads to end.
+    func close() async {
+        let (parked, alive) = state.withLock { s in (s.machine.close(), s.threads) }
+        for lane in parked { wakes[lane].signal() }
+        guard alive > 0 else { return }
+        // Off the caller's thread: waiting for threads blocks.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { [self] in
+                for _ in 0..<alive { ended.wait() }
+                done.resume()
+            }
+        }
+    }
+
+    var status: GroupCommitStatus {
+        state.withLock { s in
+            GroupCommitStatus(lanes: s.machine.lanes, lanesRunning: s.machine.lanesRunning, queued: s.machine.queue.count,
+                              batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch)
+        }
+    }
+
+    /// Batches sent so far, changes in them, and the largest batch.
+    var statistics: (batches: Int64, items: Int64, largest: Int) {
+        state.withLock { ($0.machine.batches, $0.machine.changes, $0.machine.largestBatch) }
+    }
+
+    // MARK: - The caller's send
+
+    /// Sends the caller's own change on a parked lane's session. Never waits:
+    /// the lane thread reads the answer.
+    private func send(_ id: Int, _ pending: SQLStore.PendingCommit, on lane: Int, session: PostgresSQLConnection) {
+        let (sql, params) = SQLStore.statement(writing: [pending])
+        do {
+            let flushed = try session.send(sql, params)
+            if state.withLock({ $0.machine.callerSent(lane: lane, flushed: flushed) }) { wakes[lane].signal() }
+        } catch {
+            session.discard()
+            let failed = state.withLock { s in s.machine.callerSendFailed(lane: lane).compactMap { s.waiters.removeValue(forKey: $0) } }
+            for waiter in failed { waiter.continuation.resume(returning: .failure(Self.lost(error))) }
+            wakes[lane].signal()  // the lane finds its session broken and connects again
+        }
+    }
+
+    // MARK: - Lane threads
+
+    private func startThread(_ lane: Int) {
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "commit-lane"  // for top -H and perf
+            runLane(lane)
+        }
+    }
+
+    private enum End { case stop, reconnect }
+
+    /// One lane thread: connects, serves batches, connects again when its
+    /// session breaks; ends when idle, closed, or unable to connect.
+    private func runLane(_ lane: Int) {
+        while true {
+            let end: End
+            do {
+                end = try pool.withConnectionHere { connection throws(StoreError) -> End in
+                    guard let session = connection as? PostgresSQLConnection else {
+                        throw StoreError(.failure, "commit lanes need a PostgreSQL connection")
+                    }
+                    try session.prepareToSend(SQLStore.commitStatements)
+                    defer { session.stopSending() }
+                    return serve(lane, on: session)
+                }
+            } catch {
+                let failed = state.withLock { s in
+                    s.sessions[lane] = nil
+                    return s.machine.laneConnectFailed(lane).compactMap { s.waiters.removeValue(forKey: $0) }
+                }
+                for waiter in failed { waiter.continuation.resume(returning: .failure(error)) }
+                break
+            }
+            if end == .stop { break }
+        }
+        let closing = state.withLock { s in
+            s.threads -= 1
+            return s.machine.closed
+        }
+        if closing { ended.signal() }
+    }
+
+    /// Serves batches on one session until the lane stops or the session breaks.
+    private func serve(_ lane: Int, on session: PostgresSQLConnection) -> End {
+        var step = state.withLock { s in
+            s.sessions[lane] = session
+            return s.machine.laneReady(lane)
+        }
+        while true {
+            switch step {
+            case .stop:
+                state.withLock { $0.sessions[lane] = nil }
+                return .stop
+            case .send(let ids):
+                let batch = state.withLock { s in ids.map { s.waiters[$0]!.pending } }
+                let plan = SQLStore.plan(batch)
+                let (sql, params) = SQLStore.statement(writing: plan.together.map { batch[$0] })
+                do {
+                    let flushed = try session.send(sql, params)
+                    state.withLock { $0.machine.laneSent(lane, flushed: flushed) }
+                    step = .park
+                } catch {
+                    return lose(lane, session, error)
+                }
+            case .read:
+                let ids = state.withLock { $0.machine.inFlight[lane] }
+                let answer: Result<[SQLRow], StoreError>?
+                do {
+                    answer = try session.receive()
+                } catch {
+                    return lose(lane, session, error)
+                }
+                if ids.isEmpty {
+                    // Read what the server said unasked (notices); nothing to answer.
+                    step = state.withLock { $0.machine.answered(lane) }
+                } else if let answer {
+                    respond(to: ids, answer, on: session)
+                    guard session.isUsable else { return lose(lane, session, StoreError(.unavailable, "connection lost")) }
+                    step = state.withLock { $0.machine.answered(lane) }
+                } else {
+                    state.withLock { $0.machine.resultIncomplete(lane) }
+                    step = .park
+                }
+            case .park, .waitForSender:
+                switch wait(lane, on: session, forSenderOnly: step == .waitForSender) {
+                case .next(let next): step = next
+                case .lost(let error): return lose(lane, session, error)
+                }
+            }
+        }
+    }
+
+    private enum Waited { case next(CommitLaneMachine.LaneStep), lost(StoreError) }
+
+    /// Waits in poll(2) for the session's socket (unless a caller is still
+    /// sending on it) and the lane's wake-up descriptor; says what to do next.
+    private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool) -> Waited {
+        let (parked, unflushed) = state.withLock { s in (s.machine.phases[lane] == .parked, s.machine.unflushed[lane]) }
+        var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
+        if !forSenderOnly {
+            let events = POLLIN | (unflushed ? POLLOUT : 0)
+            descriptors.append(pollfd(fd: session.socketDescriptor, events: Int16(events), revents: 0))
+        }
+        let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
+        let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+        if ready < 0 {
+            if errno == EINTR { return .next(.park) }
+            return .lost(StoreError(.unavailable, "poll on the database socket failed: errno \(errno)"))
+        }
+        if descriptors[0].revents != 0 { wakes[lane].drain() }
+        if ready == 0 {
+            return .next(state.withLock { $0.machine.idleTimedOut(lane) } ? .stop : .park)
+        }
+        if descriptors.count > 1 {
+            let revents = Int32(descriptors[1].revents)
+            if unflushed && revents & POLLOUT != 0 {
+                do {
+                    if try session.flush() { state.withLock { $0.machine.flushed(lane) } }
+                } catch {
+                    return .lost(error)
+                }
+            }
+            if revents & (POLLIN | POLLHUP | POLLERR) != 0 {
+                return .next(state.withLock { $0.machine.socketReadable(lane) })
+            }
+        }
+        return .next(state.withLock { $0.machine.woken(lane) })
+    }
+
+    /// Decides each change of the answered batch and resumes its caller.
+    ///
+    /// A change committed alone also has its `whenDurable` run here, just
+    /// after its caller is resumed: the daemon sends the reply from there, a
+    /// thread hand-over sooner than the event loop could. Its caller first,
+    /// because waking the event loop takes longer than the reply takes to
+    /// reach the client, and the loop must be ready for the client's next
+    /// request. Larger batches leave `whenDurable` to their callers: a lane
+    /// writes every batch of this instance in turn, and replies written one
+    /// by one here made every batch wait for them — measured slower at 8 and
+    /// 32 connections (docs/performance.md).
+    private func respond(to ids: [Int], _ answer: Result<[SQLRow], StoreError>, on session: PostgresSQLConnection) {
+        let waiters = state.withLock { s in ids.map { s.waiters[$0]! } }
+        let batch = waiters.map(\.pending)
+        var plan = SQLStore.plan(batch)
+        let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)
+        let outcomes = SQLStore.finishBatch(batch, plan: &plan, together: together, on: session)
+        state.withLock { s in for id in ids { s.waiters[id] = nil } }
+        let alone = batch.count == 1
+        for (waiter, outcome) in zip(waiters, outcomes) {
+            waiter.continuation.resume(returning: outcome.map { alone })
+            if alone, case .success = outcome { waiter.pending.whenDurable?() }
+        }
+    }
+
+    /// The session broke: fail its batch, give the session back as unusable,
+    /// and connect again.
+    private func lose(_ lane: Int, _ session: PostgresSQLConnection, _ error: StoreError) -> End {
+        session.discard()
+        let failed = state.withLock { s in
+            s.sessions[lane] = nil
+            return s.machine.sessionLost(lane).compactMap { s.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in failed { waiter.continuation.resume(returning: .failure(Self.lost(error))) }
+        return .reconnect
+    }
+
+    /// A failed send or read: the change may or may not have been written
+    /// (the connection died after the commit, say), which only the store can tell.
+    private static func lost(_ error: StoreError) -> StoreError {
+        error.code == .unavailable ? error : StoreError(.unavailable, "PostgreSQL connection failed: \(error.message)")
+    }
+}
+
+/// A pipe that interrupts a lane's poll(2): written to wake the lane, read
+/// empty by the lane.
+private final class WakeDescriptor: Sendable {
+    /// The end the lane polls.
+    let descriptor: Int32
+    private let writeEnd: Int32
+
+    init() throws(StoreError) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw StoreError(.failure, "pipe failed: errno \(errno)") }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        descriptor = ends[0]
+        writeEnd = ends[1]
+    }
+
+    deinit {
+        close(descriptor)
+        close(writeEnd)
+    }
+
+    /// A full pipe is as good as a written one: the lane wakes either way.
+    func signal() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    func drain() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while read(descriptor, &bytes, bytes.count) > 0 {}
+    }
+}
+
+private extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

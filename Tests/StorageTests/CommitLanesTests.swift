@@ -1,0 +1,252 @@
+import AuditLog
+import CaseEngine
+import Foundation
+import PostgresClient
+import Synchronization
+import Testing
+@testable import Storage
+
+/// The commit lanes against a real PostgreSQL: sessions that break while
+/// parked or mid-statement, lanes that end when idle, closing with work in
+/// flight, statements too big for one write, and `whenDurable`.
+@Suite("Commit lanes on PostgreSQL", .timeLimit(.minutes(2)))
+struct CommitLanesTests {
+    let t0 = Timestamp(seconds: 1_800_000_000)
+
+    func opened(_ db: TestDatabase) async throws -> CaseBuilder {
+        let builder = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
+        try await db.store.commit(builder.write(since: 0))
+        return builder
+    }
+
+    func pending(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)? = nil) -> SQLStore.PendingCommit {
+        SQLStore.PendingCommit(write: write, number: SQLStore.caseNumber(write.stored.case.id)!, whenDurable: whenDurable)
+    }
+
+    final class Counter: Sendable {
+        let value = Mutex(0)
+        func add() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
+    }
+
+    /// Polls `condition` every 10 ms for up to `seconds`.
+    func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try condition()
+    }
+
+    /// A session of its own that takes a case's row lock and keeps it until
+    /// released: the lanes' statements on that case wait meanwhile.
+    final class RowLock: Sendable {
+        let connection: PostgresConnection
+        init(_ db: TestDatabase, caseID: String) throws {
+            guard case .postgres(let url) = db.location else { throw StoreError(.failure, "PostgreSQL only") }
+            connection = try PostgresConnection(url)
+            try connection.execute("BEGIN")
+            try connection.execute("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", [.text(caseID)])
+        }
+        func release() throws { try connection.execute("ROLLBACK") }
+    }
+
+    /// Backends of this database waiting for a lock: a lane's statement held up by `RowLock`.
+    func waitingBackends(_ db: TestDatabase) throws -> [String] {
+        try db.raw("SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            .map { $0[0]! }
+    }
+
+    @Test func whenDurableRunsOnceForADurableChangeAndNeverForAConflict() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        builder.append(at: t0.adding(seconds: 1))
+        let durable = Counter()
+        try await db.store.commit(builder.write(since: 1), whenDurable: { durable.add() })
+        #expect(try await eventually { durable.count == 1 })
+        // The same change again: decided on version 1, which is gone.
+        await #expect(throws: StoreError.self) {
+            try await db.store.commit(builder.write(since: 1), whenDurable: { durable.add() })
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(durable.count == 1)
+    }
+
+    /// A lane's backend killed while the lane's statement waits for a lock:
+    /// the change fails as `.unavailable` (it was not written), nothing
+    /// hangs, and the lane connects again for the next change.
+    @Test func aSessionLostMidStatementFailsItsBatchAndTheLaneReconnects() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        builder.append(at: t0.adding(seconds: 1))
+        let lock = try RowLock(db, caseID: builder.current.id)
+        let write = builder.write(since: 1)
+        let attempt = Task { () -> StoreError? in
+            do { try await db.store.commit(write) } catch { return error as? StoreError }
+            return nil
+        }
+        #expect(try await eventually { try !waitingBackends(db).isEmpty })
+        for pid in try waitingBackends(db) { try db.raw("SELECT pg_terminate_backend(\(pid))") }
+        let failure = await attempt.value
+        #expect(failure?.code == .unavailable, "\(String(describing: failure))")
+        try lock.release()
+        try await db.store.commit(write)  // nothing of the first attempt was written
+        #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == 2)
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// Every backend of the database killed while the lane is parked: the
+    /// next change either finds the lane already reconnected or fails as
+    /// `.unavailable` (its caller's send hit the dead session); the one after
+    /// that commits.
+    @Test func aSessionLostWhileParkedCostsAtMostOneChange() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        try db.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        var failures = 0
+        var committed = false
+        for n in 1...3 where !committed {
+            var next = builder
+            next.append(at: t0.adding(seconds: Int64(n)))
+            do {
+                try await db.store.commit(next.write(since: builder.current.version))
+                builder = next
+                committed = true
+            } catch {
+                #expect(error.code == .unavailable)
+                failures += 1
+            }
+        }
+        #expect(committed && failures <= 1)
+        #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == builder.current.version)
+    }
+
+    @Test func anIdleLaneEndsGivesItsSessionBackAndComesBack() async throws {
+        let db = try await TestDatabase.make(.postgres, poolSize: 2)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, idleTimeout: .milliseconds(100), pool: db.store.pool)
+        builder.append(at: t0.adding(seconds: 1))
+        try await lanes.commit(pending(builder.write(since: 1)))
+        #expect(try await eventually { lanes.status.lanesRunning == 0 })
+        #expect(db.store.pool.status.idle >= 1)  // the lane's session is back in the pool
+        builder.append(at: t0.adding(seconds: 2))
+        try await lanes.commit(pending(builder.write(since: 2)))
+        #expect(lanes.statistics.batches == 2)
+        await lanes.close()
+        #expect(lanes.status.lanesRunning == 0)
+    }
+
+    /// `close` with one change held up in flight and others queued behind it:
+    /// all of them commit, close returns once the lane has ended, and changes
+    /// after it are refused.
+    @Test func closeAnswersWhatIsInFlightAndQueuedThenRefuses() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var held = try await opened(db)
+        var others = [try await opened(db), try await opened(db)]
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
+        let lock = try RowLock(db, caseID: held.current.id)
+        held.append(at: t0.adding(seconds: 1))
+        let heldWrite = held.write(since: 1)
+        let first = Task { try await lanes.commit(pending(heldWrite)) }
+        #expect(try await eventually { try !waitingBackends(db).isEmpty })
+        var queued: [Task<Void, any Error>] = []
+        for i in others.indices {
+            others[i].append(at: t0.adding(seconds: 1))
+            let write = others[i].write(since: 1)
+            queued.append(Task { try await lanes.commit(pending(write)) })
+        }
+        #expect(try await eventually { lanes.status.queued == 2 })
+        let closing = Task { await lanes.close() }
+        try await Task.sleep(for: .milliseconds(50))
+        try lock.release()
+        try await first.value
+        for task in queued { try await task.value }
+        await closing.value
+        #expect(lanes.status.lanesRunning == 0)
+        await #expect(throws: StoreError(.unavailable, "the store is closed")) {
+            try await lanes.commit(pending(held.write(since: 2)))
+        }
+        for builder in [held] + others {
+            #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == 2)
+        }
+    }
+
+    /// A batch the lane sent whose shared statement fails as a whole (a key
+    /// already used): on the lane's non-blocking session, each change is then
+    /// committed alone, and only the clashing one fails. Also: a batch's
+    /// `whenDurable` is left to its callers, and runs once per durable change.
+    @Test func aSharedStatementFailingAsAWholeFallsBackToOneByOneOnTheLane() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        let record = { (key: String) in
+            IdempotencyRecord(user: "alice", key: key, digest: "d", reply: "250 ok", expires: t0.adding(seconds: 3_600))
+        }
+        var used = try await opened(db)
+        used.append(at: t0.adding(seconds: 1))
+        try await db.store.commit(used.write(since: 1, idempotency: record("k1")))
+        var held = try await opened(db)
+        var a = try await opened(db)
+        var b = try await opened(db)
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
+        let lock = try RowLock(db, caseID: held.current.id)
+        held.append(at: t0.adding(seconds: 1))
+        let heldWrite = held.write(since: 1)
+        let first = Task { try await lanes.commit(pending(heldWrite)) }
+        #expect(try await eventually { try !waitingBackends(db).isEmpty })
+        a.append(at: t0.adding(seconds: 1))
+        b.append(at: t0.adding(seconds: 1))
+        let durable = Counter()
+        let writes = [a.write(since: 1, idempotency: record("k1")), b.write(since: 1, idempotency: record("k2"))]
+        let batch = writes.map { write in
+            Task { () -> Result<Bool, StoreError> in
+                do throws(StoreError) {
+                    return .success(try await lanes.commit(pending(write, whenDurable: { durable.add() })))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        #expect(try await eventually { lanes.status.queued == 2 })
+        try lock.release()
+        #expect(try await first.value == true)  // alone: its whenDurable (none here) was the lane's
+        let outcomes = [await batch[0].value, await batch[1].value]
+        if case .failure(let error) = outcomes[0] { #expect(error.code == .conflict) } else { Issue.record("k1 reused") }
+        #expect(try outcomes[1].get() == false)  // batched: whenDurable is the caller's
+        #expect(durable.count == 0)
+        #expect(lanes.statistics.largest == 2)
+        #expect(try await db.store.loadCase(id: a.current.id)?.case.version == 1)
+        #expect(try await db.store.loadCase(id: b.current.id)?.case.version == 2)
+        await lanes.close()
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// A change bigger than the socket takes in one write (a 2 MB note): the
+    /// send leaves the rest in libpq's buffer and the lane flushes it.
+    @Test func aStatementTooBigForOneWriteIsFlushedByTheLane() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        let text = String(repeating: "0123456789abcdef", count: 128 * 1024)
+        builder.append(at: t0.adding(seconds: 1), data: ["text": .string(text)])
+        try await db.store.commit(builder.write(since: 1))
+        let stored = try await db.store.trail(chain: builder.current.id, from: 2, limit: 1)
+        #expect(stored.first?.data["text"] == .string(text))
+        let report = try await db.store.verify(chain: builder.current.id)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+}
