@@ -162,7 +162,7 @@ sample=$(psql -d atmp -Atc "SELECT id FROM cases WHERE version >= 2 ORDER BY num
 field() { psql -d atmp -Atc "SELECT $1 FROM cases WHERE id = '$sample'"; }
 title=$(field title); head=$(field head); updated=$(field updated); body=$(field body)
 events=$(psql -d atmp -Atc "SELECT json_build_array(json_build_object('at', at, 'actor', actor, 'role', role,
-    'action', action, 'data', data, 'prev', prev, 'hash', hash)) FROM audit_events WHERE chain = '$sample' AND seq = 2")
+    'action', action, 'data', data::json, 'prev', prev, 'hash', hash)) FROM audit_events WHERE chain = '$sample' AND seq = 2")
 [[ -n "$events" ]] || fail "no advance event on $sample"
 log "payload: body ${#body} bytes, event data $(psql -d atmp -Atc "SELECT length(data) FROM audit_events WHERE chain = '$sample' AND seq = 2") bytes"
 

@@ -205,16 +205,8 @@ final class CommitLanes: Sendable {
                 state.withLock { $0.sessions[lane] = nil }
                 return .stop
             case .send(let ids):
-                let batch = state.withLock { s in ids.map { s.waiters[$0]!.pending } }
-                let plan = SQLStore.plan(batch)
-                let (sql, params) = SQLStore.statement(writing: plan.together.map { batch[$0] })
-                do {
-                    let flushed = try session.send(sql, params)
-                    state.withLock { $0.machine.laneSent(lane, flushed: flushed) }
-                    step = .park
-                } catch {
-                    return lose(lane, session, error)
-                }
+                if let error = send(ids, on: lane, session) { return lose(lane, session, error) }
+                step = .park
             case .read:
                 let ids = state.withLock { $0.machine.inFlight[lane] }
                 let answer: Result<[SQLRow], StoreError>?
@@ -227,9 +219,22 @@ final class CommitLanes: Sendable {
                     // Read what the server said unasked (notices); nothing to answer.
                     step = state.withLock { $0.machine.answered(lane) }
                 } else if let answer {
-                    respond(to: ids, answer, on: session)
-                    guard session.isUsable else { return lose(lane, session, StoreError(.unavailable, "connection lost")) }
+                    let answered = decide(ids, answer, on: session)
+                    guard session.isUsable else {
+                        resume(answered)
+                        return lose(lane, session, StoreError(.unavailable, "connection lost"))
+                    }
                     step = state.withLock { $0.machine.answered(lane) }
+                    // The next batch goes to PostgreSQL before this one's
+                    // callers are woken: under load the server's turn-around
+                    // is what limits, and waking callers takes a while.
+                    var lost: StoreError?
+                    if case .send(let next) = step {
+                        lost = send(next, on: lane, session)
+                        step = .park
+                    }
+                    resume(answered)
+                    if let lost { return lose(lane, session, lost) }
                 } else {
                     state.withLock { $0.machine.resultIncomplete(lane) }
                     step = .park
@@ -280,7 +285,37 @@ final class CommitLanes: Sendable {
         return .next(state.withLock { $0.machine.woken(lane) })
     }
 
-    /// Decides each change of the answered batch and resumes its caller.
+    /// Sends the batch of these waiters on the lane's session, without
+    /// waiting; the error when the session broke.
+    private func send(_ ids: [Int], on lane: Int, _ session: PostgresSQLConnection) -> StoreError? {
+        let batch = state.withLock { s in ids.map { s.waiters[$0]!.pending } }
+        let plan = SQLStore.plan(batch)
+        let (sql, params) = SQLStore.statement(writing: plan.together.map { batch[$0] })
+        do {
+            let flushed = try session.send(sql, params)
+            state.withLock { $0.machine.laneSent(lane, flushed: flushed) }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Decides each change of the answered batch (committing alone, waiting,
+    /// what the shared statement could not decide) and takes the batch's
+    /// waiters off the books, for `resume`.
+    private func decide(_ ids: [Int], _ answer: Result<[SQLRow], StoreError>, on session: PostgresSQLConnection)
+        -> [(Waiter, Outcome)]
+    {
+        let waiters = state.withLock { s in ids.map { s.waiters.removeValue(forKey: $0)! } }
+        let batch = waiters.map(\.pending)
+        var plan = SQLStore.plan(batch)
+        let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)
+        let outcomes = SQLStore.finishBatch(batch, plan: &plan, together: together, on: session)
+        let alone = batch.count == 1
+        return zip(waiters, outcomes).map { ($0, $1.map { alone }) }
+    }
+
+    /// Resumes the callers of an answered batch.
     ///
     /// A change committed alone also has its `whenDurable` run here, just
     /// after its caller is resumed: the daemon sends the reply from there, a
@@ -291,17 +326,10 @@ final class CommitLanes: Sendable {
     /// writes every batch of this instance in turn, and replies written one
     /// by one here made every batch wait for them — measured slower at 8 and
     /// 32 connections (docs/performance.md).
-    private func respond(to ids: [Int], _ answer: Result<[SQLRow], StoreError>, on session: PostgresSQLConnection) {
-        let waiters = state.withLock { s in ids.map { s.waiters[$0]! } }
-        let batch = waiters.map(\.pending)
-        var plan = SQLStore.plan(batch)
-        let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)
-        let outcomes = SQLStore.finishBatch(batch, plan: &plan, together: together, on: session)
-        state.withLock { s in for id in ids { s.waiters[id] = nil } }
-        let alone = batch.count == 1
-        for (waiter, outcome) in zip(waiters, outcomes) {
-            waiter.continuation.resume(returning: outcome.map { alone })
-            if alone, case .success = outcome { waiter.pending.whenDurable?() }
+    private func resume(_ answered: [(Waiter, Outcome)]) {
+        for (waiter, outcome) in answered {
+            waiter.continuation.resume(returning: outcome)
+            if case .success(true) = outcome { waiter.pending.whenDurable?() }
         }
     }
 

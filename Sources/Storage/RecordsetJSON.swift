@@ -32,6 +32,15 @@ struct RecordsetJSON {
         if let value { CanonicalJSON.appendInteger(value, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
     }
 
+    /// A member whose value is JSON text already — a case body, an event's
+    /// data, as the canonical writer made them — written as it is, not as a
+    /// string: no escaping here, and PostgreSQL, reading it into a `json`
+    /// column, keeps exactly these bytes (`::text` gives them back).
+    mutating func field(_ name: StaticString, json text: String) {
+        key(name)
+        bytes.append(contentsOf: text.utf8)
+    }
+
     mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

@@ -186,9 +186,9 @@ extension SQLStore {
             WITH changed AS (\(projection)),
             appended AS (
                 INSERT INTO audit_events (chain, seq, at, actor, role, action, data, prev, hash)
-                SELECT changed.id, e.seq, e.at, e.actor, e.role, e.action, e.data, e.prev, e.hash
+                SELECT changed.id, e.seq, e.at, e.actor, e.role, e.action, e.data::text, e.prev, e.hash
                 FROM changed, json_to_recordset(\(p(1))::json)
-                    AS e(seq bigint, at text, actor text, role text, action text, data text, prev text, hash text)
+                    AS e(seq bigint, at text, actor text, role text, action text, data json, prev text, hash text)
                 RETURNING 1),
             remembered AS (
                 INSERT INTO idempotency (user_name, key, digest, reply, expires)
@@ -210,13 +210,13 @@ extension SQLStore {
         WITH w AS (
             SELECT * FROM json_to_recordset($1::json) AS w(
                 id text COLLATE "C", title text, state text, stage text, version bigint, head text, updated text,
-                on_hold boolean, final boolean, overdue_at bigint, alarm_at bigint, body text, expected bigint,
+                on_hold boolean, final boolean, overdue_at bigint, alarm_at bigint, body json, expected bigint,
                 num bigint, template text, template_version integer, opened text)
         ),
         updated AS (
             UPDATE cases c SET title = w.title, state = w.state, stage = w.stage, version = w.version,
                 head = w.head, updated = w.updated, on_hold = w.on_hold, final = w.final,
-                overdue_at = w.overdue_at, alarm_at = w.alarm_at, body = w.body
+                overdue_at = w.overdue_at, alarm_at = w.alarm_at, body = w.body::text
             FROM w
             WHERE w.expected > 0 AND c.id = w.id AND c.version = w.expected
             RETURNING c.id
@@ -225,7 +225,7 @@ extension SQLStore {
             INSERT INTO cases (id, title, state, stage, version, head, updated, on_hold, final, overdue_at, alarm_at,
                                body, num, template, template_version, opened)
             SELECT id, title, state, stage, version, head, updated, on_hold, final, overdue_at, alarm_at,
-                   body, num, template, template_version, opened
+                   body::text, num, template, template_version, opened
             FROM w WHERE w.expected = 0
             ON CONFLICT (id) DO NOTHING
             RETURNING id
@@ -233,9 +233,9 @@ extension SQLStore {
         changed AS (SELECT id FROM updated UNION ALL SELECT id FROM inserted),
         appended AS (
             INSERT INTO audit_events (chain, seq, at, actor, role, action, data, prev, hash)
-            SELECT e.chain, e.seq, e.at, e.actor, e.role, e.action, e.data, e.prev, e.hash
+            SELECT e.chain, e.seq, e.at, e.actor, e.role, e.action, e.data::text, e.prev, e.hash
             FROM json_to_recordset($2::json)
-                AS e(chain text COLLATE "C", seq bigint, at text, actor text, role text, action text, data text, prev text, hash text)
+                AS e(chain text COLLATE "C", seq bigint, at text, actor text, role text, action text, data json, prev text, hash text)
             JOIN changed ON changed.id = e.chain
             RETURNING chain
         ),

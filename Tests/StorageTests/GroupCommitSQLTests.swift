@@ -90,6 +90,33 @@ struct GroupCommitSQLTests {
         #expect(report.isIntact, "\(report.broken)")
     }
 
+    /// Bodies and event data travel inside the batch's JSON as JSON, not as
+    /// strings, and PostgreSQL keeps their bytes: what is stored is exactly
+    /// the canonical text (a full verify hashes `data` as stored).
+    @Test func bodiesAndEventDataAreStoredByteForByte() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        let tricky: [String: JSONValue] = [
+            "text": .string("say \"hi\" \\ tab\t é 😀 \u{1}"), "n": .int(-7), "nested": .array([.null, .bool(true)]),
+        ]
+        var a = try await opened(db)
+        var b = try await opened(db)
+        a.current.attributes["quote"] = "\"q\" \\ é"
+        a.append(at: t0.adding(seconds: 1), data: tricky)
+        b.append(at: t0.adding(seconds: 1), data: tricky)
+        let outcomes = try await runBatch(db, [pending(a.write(since: 1)), pending(b.write(since: 1))])
+        #expect(outcomes.allSatisfy { (try? $0.get()) != nil })
+        for builder in [a, b] {
+            let row = try db.raw("SELECT body FROM cases WHERE id = $1", [builder.current.id])
+            #expect(row.first?.first == CaseCodec.bodyText(builder.current))
+            let data = try db.raw("SELECT data FROM audit_events WHERE chain = $1 AND seq = 2", [builder.current.id])
+            #expect(data.first?.first == jsonText(.object(tricky)))
+        }
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
     /// Two changes to one case in one batch: the first wins, the second was
     /// decided on the same version and conflicts.
     @Test func twoChangesToOneCaseInOneBatchCannotBothWin() async throws {
