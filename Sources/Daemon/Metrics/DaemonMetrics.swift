@@ -149,17 +149,23 @@ public final class DaemonMetrics: Sendable {
     public func requestAnswered(command: String, code: Int, duration: Duration) {
         let micros = UInt64(max(0, duration.microseconds))
         let (counter, histogram): (Prometheus.Counter, DurationHistogram) = state.withLock { state in
-            var figures = state.commands[command] ?? CommandState(duration: makeDuration(command))
-            figures.replies[code, default: 0] += 1
-            _ = figures.latency.record(micros)
-            figures.totalMicroseconds &+= micros
-            let counter = figures.requestCounters[code] ?? makeRequestCounter(command, code)
-            figures.requestCounters[code] = counter
-            state.commands[command] = figures
-            return (counter, figures.duration)
+            if state.commands[command] == nil { state.commands[command] = CommandState(duration: makeDuration(command)) }
+            // In place: a copy out of the dictionary and back would copy the
+            // whole histogram (kilobytes) on every request.
+            return record(code: code, micros: micros, command: command, into: &state.commands[command]!)
         }
         counter.increment()
         histogram.record(duration)
+    }
+
+    private func record(code: Int, micros: UInt64, command: String, into figures: inout CommandState)
+        -> (Prometheus.Counter, DurationHistogram)
+    {
+        figures.replies[code, default: 0] += 1
+        _ = figures.latency.record(micros)
+        figures.totalMicroseconds &+= micros
+        if figures.requestCounters[code] == nil { figures.requestCounters[code] = makeRequestCounter(command, code) }
+        return (figures.requestCounters[code]!, figures.duration)
     }
 
     public func connectionAccepted() {
