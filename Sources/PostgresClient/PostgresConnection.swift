@@ -321,7 +321,9 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             texts.append(text)
         }
-        return withOptionalCStringArray(texts) { values in call(Int32(texts.count), values) }
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(texts.count)
+        return withCStrings(texts[...], collecting: &pointers) { values in call(Int32(texts.count), values) }
     }
 
     /// Copies a finished result into a `PostgresResult`, or throws the error
@@ -425,6 +427,28 @@ private func containsNUL(_ text: String) -> Bool {
         return memchr(start, 0, bytes.count) != nil
     }
     return found ?? text.utf8.contains(0)
+}
+
+/// Calls `body` with a C array of the strings' C forms (NULL for nil), as
+/// `withOptionalCStringArray` does but without copying them: each pointer is
+/// the string's own NUL-terminated UTF-8 (`withCString`), valid while the
+/// nested calls last. Parameters are copied once less on every statement —
+/// a case body is kilobytes.
+private func withCStrings<R>(
+    _ strings: ArraySlice<String?>, collecting pointers: inout [UnsafePointer<CChar>?],
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+) -> R {
+    guard let first = strings.first else {
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+    guard let text = first else {
+        pointers.append(nil)
+        return withCStrings(strings.dropFirst(), collecting: &pointers, body)
+    }
+    return text.withCString { pointer in
+        pointers.append(pointer)
+        return withCStrings(strings.dropFirst(), collecting: &pointers, body)
+    }
 }
 
 /// As `withOptionalCStringArray`, NULL-terminated, for libpq's keyword lists.
