@@ -28,6 +28,9 @@ struct CommitLaneMachine {
         case awaiting
         /// Its thread is sending, reading or answering.
         case working
+        /// A caller's send on its session failed: its thread must give the
+        /// session up and connect again.
+        case broken
     }
 
     /// What a commit does next.
@@ -56,6 +59,9 @@ struct CommitLaneMachine {
         case read
         /// A caller is still sending on this session: wait for its word.
         case waitForSender
+        /// The session is broken (a caller's send failed on it): give it up
+        /// and connect again (`sessionLost`).
+        case reconnect
         /// Nothing for the lane to do: its thread ends.
         case stop
     }
@@ -136,10 +142,10 @@ struct CommitLaneMachine {
 
     /// The caller's send on `lane` failed: its session is unusable. Returns
     /// the waiters to fail (the caller's own). The lane's thread must be
-    /// woken to find the broken session and reconnect.
+    /// woken: it finds the lane broken and reconnects.
     mutating func callerSendFailed(lane: Int) -> [Int] {
         precondition(phases[lane] == .callerSending)
-        phases[lane] = .working
+        phases[lane] = .broken
         laneWaitsForSender[lane] = false
         defer { inFlight[lane] = [] }
         return inFlight[lane]
@@ -189,6 +195,8 @@ struct CommitLaneMachine {
         case .callerSending:
             laneWaitsForSender[lane] = true
             return .waitForSender
+        case .broken:
+            return .reconnect
         case .stopped, .connecting, .working:
             preconditionFailure("lane \(lane) polled its socket while \(phases[lane])")
         }
@@ -236,6 +244,7 @@ struct CommitLaneMachine {
     /// A lane woken without its socket being readable: when parked, it takes
     /// the queue, or stops if closed.
     mutating func woken(_ lane: Int) -> LaneStep {
+        if phases[lane] == .broken { return .reconnect }
         guard phases[lane] == .parked else { return .park }
         wakeRequested[lane] = false
         if !queue.isEmpty || closed { return next(lane) }

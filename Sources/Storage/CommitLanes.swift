@@ -129,6 +129,11 @@ final class CommitLanes: Sendable {
         }
     }
 
+    /// The socket of `lane`'s session, while it has one (tests break it).
+    func socketForTesting(lane: Int) -> Int32? {
+        state.withLock { $0.sessions[lane]?.socketDescriptor }
+    }
+
     /// Batches sent so far, changes in them, and the largest batch.
     var statistics: (batches: Int64, items: Int64, largest: Int) {
         state.withLock { ($0.machine.batches, $0.machine.changes, $0.machine.largestBatch) }
@@ -239,6 +244,8 @@ final class CommitLanes: Sendable {
                     state.withLock { $0.machine.resultIncomplete(lane) }
                     step = .park
                 }
+            case .reconnect:
+                return lose(lane, session, StoreError(.unavailable, "a send on the commit lane's connection failed"))
             case .park, .waitForSender:
                 switch wait(lane, on: session, forSenderOnly: step == .waitForSender) {
                 case .next(let next): step = next
@@ -256,6 +263,8 @@ final class CommitLanes: Sendable {
         let (parked, unflushed) = state.withLock { s in (s.machine.phases[lane] == .parked, s.machine.unflushed[lane]) }
         var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
         if !forSenderOnly {
+            // libpq drops the socket of a connection it found broken.
+            guard session.socketDescriptor >= 0 else { return .lost(StoreError(.unavailable, "connection lost")) }
             let events = POLLIN | (unflushed ? POLLOUT : 0)
             descriptors.append(pollfd(fd: session.socketDescriptor, events: Int16(events), revents: 0))
         }

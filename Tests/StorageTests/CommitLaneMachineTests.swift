@@ -120,7 +120,12 @@ struct CommitLaneMachineTests {
         var m = parkedLane()
         #expect(m.commit(1) == .send(lane: 0))
         #expect(m.callerSendFailed(lane: 0) == [1])
-        #expect(m.commit(2) == .queued)  // the lane is working (reconnecting)
+        #expect(m.phases == [.broken])
+        #expect(m.commit(2) == .queued)  // the lane is broken: nobody sends on it
+        #expect(m.idleTimedOut(0) == false)
+        // Woken by the caller, or seeing its dead socket: either way it reconnects.
+        #expect(m.woken(0) == .reconnect)
+        #expect(m.socketReadable(0) == .reconnect)
         #expect(m.sessionLost(0).isEmpty)
         #expect(m.phases == [.connecting])
         #expect(m.laneReady(0) == .send([2]))
@@ -227,9 +232,16 @@ struct CommitLaneMachineTests {
                     }
                 case (2, .connecting), (3, .connecting):
                     if case .send = m.laneReady(lane) { m.laneSent(lane, flushed: true) }
-                case (2, .callerSending), (3, .callerSending):
+                case (2, .callerSending):
                     _ = m.callerSent(lane: lane, flushed: true)
                     sending[lane] = nil
+                case (3, .callerSending):
+                    settle(m.callerSendFailed(lane: lane))
+                    sending[lane] = nil
+                case (_, .broken):
+                    #expect(m.woken(lane) == .reconnect)
+                    settle(m.sessionLost(lane))
+                    if case .send = m.laneReady(lane) { m.laneSent(lane, flushed: true) }
                 case (2, .awaiting), (3, .awaiting):
                     #expect(m.socketReadable(lane) == .read)
                     settle(m.inFlight[lane])
@@ -256,6 +268,9 @@ struct CommitLaneMachineTests {
                         settle(m.inFlight[lane])
                         if case .send = m.answered(lane) { m.laneSent(lane, flushed: true) }
                     case .parked: if case .send = m.woken(lane) { m.laneSent(lane, flushed: true) }
+                    case .broken:
+                        settle(m.sessionLost(lane))
+                        if case .send = m.laneReady(lane) { m.laneSent(lane, flushed: true) }
                     case .stopped, .working: break
                     }
                 }

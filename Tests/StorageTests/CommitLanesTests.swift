@@ -129,6 +129,64 @@ struct CommitLanesTests {
         #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == builder.current.version)
     }
 
+    /// Killed again and again, each time followed at once by a change: some
+    /// of those changes are sent by their callers on the dead session before
+    /// the lane notices, fail as `.unavailable`, and the lane connects anew.
+    /// Nothing crashes or hangs, and the store keeps working.
+    @Test func changesRightAfterTheSessionDiesFailCleanly() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        for n in 1...30 {
+            try db.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            var next = builder
+            next.append(at: t0.adding(seconds: Int64(n)))
+            do {
+                try await db.store.commit(next.write(since: builder.current.version))
+                builder = next
+            } catch {
+                #expect(error.code == .unavailable, "\(error)")
+                // Unavailable means "perhaps written": go on from what is stored
+                // (asking twice: the pool's connections were killed too).
+                let id = builder.current.id
+                let stored = try await { () async throws -> StoredCase? in
+                    do { return try await db.store.loadCase(id: id) } catch { return try await db.store.loadCase(id: id) }
+                }()
+                builder = CaseBuilder(continuing: try #require(stored).case)
+            }
+        }
+        var next = builder
+        next.append(at: t0.adding(seconds: 100))
+        try await db.store.commit(next.write(since: builder.current.version))
+        #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == next.current.version)
+        let report = try await db.store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)")
+    }
+
+    /// The parked lane's connection cut from our side: the next change is
+    /// sent by its caller into the dead connection (libpq keeps a failed
+    /// write to itself until it reads), the lane reads the failure, the
+    /// change fails as `.unavailable` — never written — and the one after it
+    /// commits on a new connection.
+    @Test func aConnectionCutUnderAParkedLaneFailsOneChangeThenHeals() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
+        builder.append(at: t0.adding(seconds: 1))
+        try await lanes.commit(pending(builder.write(since: 1)))
+        let socket = try #require(lanes.socketForTesting(lane: 0))
+        shutdown(socket, Int32(SHUT_WR))
+        var next = builder
+        next.append(at: t0.adding(seconds: 2))
+        await #expect(throws: StoreError.self) { try await lanes.commit(pending(next.write(since: 2))) }
+        try await lanes.commit(pending(next.write(since: 2)))  // the failed attempt wrote nothing
+        #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == 3)
+        await lanes.close()
+    }
+
     @Test func anIdleLaneEndsGivesItsSessionBackAndComesBack() async throws {
         let db = try await TestDatabase.make(.postgres, poolSize: 2)
         defer { Task { await db.store.close() } }
