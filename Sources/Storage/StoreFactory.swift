@@ -7,10 +7,11 @@ public enum PostgresStore {
     /// Connects lazily (the first piece of work opens the first connection)
     /// after checking once that the server is reachable.
     ///
-    /// `commitLanes`: how many group-commit batches may run at once (see
-    /// `GroupCommit`); nil takes 1 (one lane, the biggest batches: measured
-    /// best at 8 and 32 connections on 2 cores, docs/performance.md), 0
-    /// commits every change on its own.
+    /// `commitLanes`: how many group-commit batches may be in flight at once
+    /// (see `CommitLanes`); nil takes 1 (one lane, the biggest batches:
+    /// measured best at 8 and 32 connections on 2 cores, docs/performance.md),
+    /// 0 commits every change on its own. Each running lane holds one of the
+    /// pool's `poolSize` connections.
     public static func open(
         connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil,
         logger: Logger = Logger(label: "atmp.store.postgres")
