@@ -11,7 +11,8 @@ public enum PostgresStore {
     /// (see `CommitLanes`); nil takes 1 (one lane, the biggest batches:
     /// measured best at 8 and 32 connections on 2 cores, docs/performance.md),
     /// 0 commits every change on its own. Each running lane holds one of the
-    /// pool's `poolSize` connections.
+    /// pool's `poolSize` connections, so at most `poolSize - 1` lanes run:
+    /// reads always keep a connection.
     public static func open(
         connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil,
         logger: Logger = Logger(label: "atmp.store.postgres")
@@ -32,7 +33,7 @@ public enum PostgresStore {
                 guard let pg = connection as? PostgresSQLConnection else { return true }
                 return (try? pg.connection.notifications()) != nil
             })
-        let lanes = min(poolSize, max(0, commitLanes ?? 1))
+        let lanes = min(max(0, poolSize - 1), max(0, commitLanes ?? 1))
         return try await SQLStore.opened(pool) { () throws(StoreError) in
             try SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes)
         }

@@ -2,6 +2,7 @@ import AuditLog
 import CaseEngine
 import Foundation
 import PostgresClient
+import PostgresTestSupport
 import Synchronization
 import Testing
 @testable import Storage
@@ -185,6 +186,18 @@ struct CommitLanesTests {
         try await lanes.commit(pending(next.write(since: 2)))  // the failed attempt wrote nothing
         #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == 3)
         await lanes.close()
+    }
+
+    /// A running lane keeps a pool connection: there are never so many lanes
+    /// that reads could find the pool empty.
+    @Test func lanesLeaveAConnectionForReads() async throws {
+        let url = try PostgresTestCluster.shared.createDatabase(prefix: "atmp_lanes")
+        let three = try await PostgresStore.open(connectionString: url, poolSize: 3, commitLanes: 8)
+        #expect(three.poolStatus()?.groupCommit?.lanes == 2)
+        await three.close()
+        let one = try await PostgresStore.open(connectionString: url, poolSize: 1, commitLanes: 1)
+        #expect(one.poolStatus()?.groupCommit == nil)
+        await one.close()
     }
 
     @Test func anIdleLaneEndsGivesItsSessionBackAndComesBack() async throws {
