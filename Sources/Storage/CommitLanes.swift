@@ -316,6 +316,11 @@ final class CommitLanes: Sendable {
         -> [(Waiter, Outcome)]
     {
         let waiters = state.withLock { s in ids.map { s.waiters.removeValue(forKey: $0)! } }
+        if let waiter = waiters.first, waiters.count == 1 {
+            // A lone change (the common case at low load, where latency counts):
+            // its statement's answer is its outcome.
+            return [(waiter, SQLStore.singleOutcome(waiter.pending.write, answer: answer).map { true })]
+        }
         let batch = waiters.map(\.pending)
         var plan = SQLStore.plan(batch)
         let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)

@@ -80,7 +80,19 @@ extension CommandService {
                 metrics.conflict()
                 throw ServiceFailure(.versionConflict("case \(id) is at version \(stored.case.version), not \(expect)"))
             }
-            return try decideAndSeal(command, on: stored.case, caseID: id, template: entry.template, principal: principal)
+            do throws(ServiceFailure) {
+                return try decideAndSeal(command, on: stored.case, caseID: id, template: entry.template, principal: principal)
+            } catch where !fromStore {
+                // A refusal decided on the cached case may be the cache's: the
+                // case may have moved on through another instance, or through
+                // a change whose reply has just left (a client may act on it
+                // at once, on another connection). A commit would catch that;
+                // a refusal commits nothing, so it is checked against the store.
+                let fresh = try await storeCall { () async throws(StoreError) in try await store.loadCase(id: id) }
+                guard let fresh, fresh.case.version != stored.case.version else { throw error }
+                caseCache.put(fresh)
+                return try decideAndSeal(command, on: fresh.case, caseID: id, template: entry.template, principal: principal)
+            }
         }
     }
 
@@ -174,8 +186,16 @@ extension CommandService {
                     user: principal.name, key: key, digest: digest, reply: Idempotency.encode(reply),
                     expires: clock.now().adding(seconds: configuration.idempotencyTTLSeconds))
             }
+            let sendEarly = earlyReplies?.whenDurable(send: reply)
+            let stored = prepared.write.stored
+            let whenDurable: @Sendable () -> Void = { [caseCache] in
+                // The cache first: a client acting on the reply at once, on
+                // another connection, finds the case as it now is.
+                caseCache.put(stored)
+                sendEarly?()
+            }
             do throws(StoreError) {
-                try await store.commit(prepared.write, whenDurable: earlyReplies?.whenDurable(send: reply))
+                try await store.commit(prepared.write, whenDurable: whenDurable)
             } catch let error where error.code == .conflict {
                 metrics.conflict()
                 // Decided on a version that is no longer current: whatever is
@@ -195,7 +215,7 @@ extension CommandService {
                 caseCache.remove(prepared.after.id)
                 throw storeFailure(error)
             }
-            caseCache.put(prepared.write.stored)
+            caseCache.put(stored)  // again, in case this ran before whenDurable (a lane runs it just after)
             metrics.changeCommitted(events: prepared.events.count)
             publish(prepared.events, template: prepared.after.template, state: prepared.after.state)
             logger.info("case changed", metadata: [

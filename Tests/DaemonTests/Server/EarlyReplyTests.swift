@@ -81,6 +81,25 @@ struct EarlyReplyTests {
         try await server.stop()
     }
 
+    /// A reply may leave before its event loop has finished the change; a
+    /// client acting on it at once on another connection must still find the
+    /// case as the reply says (the cache is updated before the reply leaves).
+    /// Two connections take turns moving one case back and forth.
+    @Test(arguments: [false, true])
+    func aChangeMadeRightAfterAnEarlyReplyOnAnotherConnectionSeesIt(postgres: Bool) async throws {
+        let server = try await started(postgres: postgres)
+        let first = try await server.connectGreeted()
+        let second = try await server.connectGreeted()
+        let id = try await openCase(first)
+        for n in 1...100 {
+            let client = n % 2 == 1 ? first : second
+            try await client.send("CASE ADVANCE \(id) \(n % 2 == 1 ? "forth" : "back")\n")
+            let reply = try await client.readReply()
+            #expect(reply.last == "250 OK" && field("version", in: reply[0]) == "\(n + 1)", "\(n): \(reply)")
+        }
+        try await server.stop()
+    }
+
     /// Events are written beside the replies of a watching session: its
     /// replies never take the shortcut.
     @Test func aWatchingSessionIsAnsweredByTheEventLoop() async throws {

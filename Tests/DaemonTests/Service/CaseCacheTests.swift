@@ -139,6 +139,30 @@ struct CaseCacheTests {
     }
 }
 
+extension CaseCacheTests {
+    /// A refusal commits nothing, so no version guard catches a stale cache:
+    /// a change refused on the cached case is decided again on the store's
+    /// case when that has moved on. Here the other instance put the case on
+    /// hold; on the stale cached case (not on hold) RESUME would be refused.
+    @Test func aRefusalDecidedOnAStaleCaseIsCheckedAgainstTheStore() async throws {
+        let f = try await ServiceFixture.make(.postgres)
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        let second = try await f.secondInstance()
+        defer { Task { await f.store.close() } }
+        let id = try await f.openTrialCase()            // cached by the first instance at version 1
+        var other = f.session("alice")
+        let held = await second.handle(try RequestParser().parse("CASE HOLD \(id) reason=wait")!, data: nil, session: &other)
+        #expect(held.code == .ok, "\(held.reply)")
+        let resumed = try await f.run("CASE RESUME \(id) reason=go", as: "alice")
+        #expect(resumed.code == .ok, "\(resumed.reply)")
+        #expect(try await f.store.loadCase(id: id)?.case.version == 3)
+        // A refusal that stands on the store's case too is still a refusal.
+        #expect(try await f.run("CASE RESUME \(id) reason=again", as: "alice").code != .ok)
+        await second.store.close()
+    }
+}
+
 @Suite("Case cache and authorization")
 struct CaseCacheAuthorizationTests {
     /// A change refused for lack of a role does not put the case in the cache;
