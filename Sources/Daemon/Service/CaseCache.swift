@@ -8,8 +8,10 @@ import Synchronization
 /// cache is only ever used to *decide* a change, and every commit is guarded
 /// by the version the decision was made on. A stale entry makes the commit
 /// fail with a conflict; the change path then drops the entry, reads the case
-/// from the store and decides again. Reads that answer the client (CASE SHOW,
-/// CASE LIST) always go to the store.
+/// from the store and decides again. A decision that refuses the change
+/// commits nothing, so it is checked against the store instead
+/// (`changeCase`). Reads that answer the client (CASE SHOW, CASE LIST) always
+/// go to the store.
 ///
 /// Two tiers. The cases changed most recently are kept as they are (up to
 /// `recentCapacity`, first in, first out): a case being worked on is decided
