@@ -14,15 +14,7 @@ import Testing
 struct CommitLanesTests {
     let t0 = Timestamp(seconds: 1_800_000_000)
 
-    func opened(_ db: TestDatabase) async throws -> CaseBuilder {
-        let builder = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
-        try await db.store.commit(builder.write(since: 0))
-        return builder
-    }
-
-    func pending(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)? = nil) -> SQLStore.PendingCommit {
-        SQLStore.PendingCommit(write: write, number: SQLStore.caseNumber(write.stored.case.id)!, whenDurable: whenDurable)
-    }
+    func opened(_ db: TestDatabase) async throws -> CaseBuilder { try await db.openedCase(at: t0) }
 
     final class Counter: Sendable {
         let value = Mutex(0)
@@ -98,8 +90,7 @@ struct CommitLanesTests {
         try lock.release()
         try await db.store.commit(write)  // nothing of the first attempt was written
         #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == 2)
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// Every backend of the database killed while the lane is parked: the
@@ -161,8 +152,7 @@ struct CommitLanesTests {
         next.append(at: t0.adding(seconds: 100))
         try await db.store.commit(next.write(since: builder.current.version))
         #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == next.current.version)
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// The parked lane's connection cut from our side: the next change is
@@ -301,8 +291,7 @@ struct CommitLanesTests {
         #expect(try await db.store.loadCase(id: a.current.id)?.case.version == 1)
         #expect(try await db.store.loadCase(id: b.current.id)?.case.version == 2)
         await lanes.close()
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// A change bigger than the socket takes in one write (a 2 MB note): the

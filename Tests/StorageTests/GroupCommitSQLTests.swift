@@ -9,15 +9,7 @@ import Testing
 struct GroupCommitSQLTests {
     let t0 = Timestamp(seconds: 1_800_000_000)
 
-    func opened(_ db: TestDatabase) async throws -> CaseBuilder {
-        let builder = CaseBuilder(id: try await db.store.allocateCaseID(), at: t0)
-        try await db.store.commit(builder.write(since: 0))
-        return builder
-    }
-
-    func pending(_ write: CaseWrite) -> SQLStore.PendingCommit {
-        SQLStore.PendingCommit(write: write, number: SQLStore.caseNumber(write.stored.case.id)!)
-    }
+    func opened(_ db: TestDatabase) async throws -> CaseBuilder { try await db.openedCase(at: t0) }
 
     func runBatch(_ db: TestDatabase, _ batch: [SQLStore.PendingCommit]) async throws -> [Result<Void, StoreError>] {
         try await db.store.pool.withConnection { connection in SQLStore.commitBatch(batch, on: connection) }
@@ -55,8 +47,7 @@ struct GroupCommitSQLTests {
         #expect(try await db.store.loadCase(id: stale.current.id)?.case.version == 2)
         #expect(try await db.store.loadCase(id: fresh.current.id)?.case == fresh.current)
         #expect(try await db.store.trail(chain: stale.current.id, from: 1, limit: 10).count == 2)
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// The shared statement itself (no fallback): it reports exactly the
@@ -86,8 +77,7 @@ struct GroupCommitSQLTests {
         #expect(outcomes[1].unavailableError == nil)
         if case .failure(let error) = outcomes[1] { #expect(error.code == .conflict) }
         #expect(try await db.store.loadCase(id: stale.current.id)?.case.version == 1)
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// Bodies and event data travel inside the batch's JSON as JSON, not as
@@ -113,8 +103,7 @@ struct GroupCommitSQLTests {
             let data = try db.raw("SELECT data FROM audit_events WHERE chain = $1 AND seq = 2", [builder.current.id])
             #expect(data.first?.first == jsonText(.object(tricky)))
         }
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// Two changes to one case in one batch: the first wins, the second was
@@ -164,8 +153,7 @@ struct GroupCommitSQLTests {
         #expect(try await db.store.loadCase(id: a.current.id)?.case.version == 1)
         #expect(try await db.store.loadCase(id: b.current.id)?.case.version == 2)
         #expect(try await db.store.idempotency(user: "alice", key: "k2", now: t0) != nil)
-        let report = try await db.store.verify(chain: nil)
-        #expect(report.isIntact, "\(report.broken)")
+        try await db.expectIntact()
     }
 
     /// Many writers on their own cases through the store: batches form by

@@ -67,9 +67,27 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// A new case committed through the store, as a builder to go on from.
+    func openedCase(at time: Timestamp) async throws -> CaseBuilder {
+        let builder = CaseBuilder(id: try await store.allocateCaseID(), at: time)
+        try await store.commit(builder.write(since: 0))
+        return builder
+    }
+
+    /// Every chain verifies.
+    func expectIntact(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let report = try await store.verify(chain: nil)
+        #expect(report.isIntact, "\(report.broken)", sourceLocation: sourceLocation)
+    }
+
     func count(_ table: String) throws -> Int {
         Int(try raw("SELECT count(*) FROM \(table)")[0][0]!)!
     }
+}
+
+/// A change as the commit lanes take it.
+func pending(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)? = nil) -> SQLStore.PendingCommit {
+    SQLStore.PendingCommit(write: write, number: SQLStore.caseNumber(write.stored.case.id)!, whenDurable: whenDurable)
 }
 
 // MARK: - Building cases without the daemon
