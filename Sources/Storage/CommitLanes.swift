@@ -22,8 +22,11 @@ import Glibc
 ///   batch, sends it itself and goes on waiting.
 /// - Answering a batch: the shared statement's answer decides each change
 ///   (`SQLStore.outcomes`); what it cannot decide is committed alone, on the
-///   lane, waiting. Then each durable change's `whenDurable` runs — the daemon
-///   sends its reply from there — and only then are the callers resumed.
+///   lane, waiting. The lane then sends the next batch, if changes are
+///   queued, and only then resumes the answered batch's callers. A change
+///   committed alone also has its `whenDurable` run by the lane, just after
+///   its caller is resumed (the daemon sends the reply from there); a
+///   batch's are left to its callers (see `resume`).
 ///
 /// A lane thread starts when a change finds no lane running, and ends after
 /// `idleTimeout` parked, giving its session back: an idle store keeps no
