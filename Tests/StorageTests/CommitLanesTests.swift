@@ -232,7 +232,7 @@ struct CommitLanesTests {
         let closing = Task { await lanes.close() }
         try await Task.sleep(for: .milliseconds(50))
         try lock.release()
-        try await first.value
+        _ = try await first.value
         for task in queued { try await task.value }
         await closing.value
         #expect(lanes.status.lanesRunning == 0)
