@@ -82,6 +82,11 @@ struct CommitLaneMachine {
     /// batch. Sending at once would split them into a batch of one and a
     /// batch of the rest, and halve what a WAL flush carries.
     private(set) var lastBatchSize = 0
+    /// Batches of one in a row, up to the last taken.
+    private(set) var loneBatchesInARow = 0
+    /// Lone batches in a row after which a lane polls without sleeping while
+    /// it waits (`spinsWhileWaiting`).
+    static let loneBatchesBeforeSpinning = 16
     /// Waiting for a lane, oldest first.
     private(set) var queue: [Int] = []
     private(set) var closed = false
@@ -100,6 +105,15 @@ struct CommitLaneMachine {
         wakeRequested = Array(repeating: false, count: lanes)
         self.maxBatch = maxBatch
     }
+
+    /// Whether a waiting lane should poll its socket without sleeping for a
+    /// while before it sleeps in poll(2): when changes have come one at a
+    /// time for a while, so that nothing else wants the processor and the
+    /// answer is on the critical path of a client waiting for it. Waking a
+    /// sleeping thread cost 20–25 µs on the virtual machines measured
+    /// (docs/performance.md); under load, batches hold several changes and
+    /// lanes sleep, leaving the processors to the event loops and PostgreSQL.
+    var spinsWhileWaiting: Bool { loneBatchesInARow >= Self.loneBatchesBeforeSpinning }
 
     var lanes: Int { phases.count }
     var lanesRunning: Int { phases.filter { $0 != .stopped }.count }
@@ -273,6 +287,7 @@ struct CommitLaneMachine {
     private mutating func begin(_ lane: Int, _ batch: [Int]) {
         inFlight[lane] = batch
         lastBatchSize = batch.count
+        loneBatchesInARow = batch.count == 1 ? loneBatchesInARow + 1 : 0
         batches += 1
         changes += Int64(batch.count)
         largestBatch = max(largestBatch, batch.count)

@@ -28,6 +28,11 @@ import Glibc
 ///   its caller is resumed (the daemon sends the reply from there); a
 ///   batch's are left to its callers (see `resume`).
 ///
+/// While changes come one at a time, a waiting lane first polls its socket
+/// without sleeping, for up to `spin`, and only then sleeps in poll(2)
+/// (`CommitLaneMachine.spinsWhileWaiting`): on the virtual machines measured,
+/// the wake-up of a sleeping thread added 20–25 µs to every lone change.
+///
 /// A lane thread starts when a change finds no lane running, and ends after
 /// `idleTimeout` parked, giving its session back: an idle store keeps no
 /// threads. A lane whose session breaks fails its batch with `.unavailable`
@@ -55,6 +60,10 @@ final class CommitLanes: Sendable {
 
     let maxBatch: Int
     let idleTimeout: Duration
+    /// How long a lane polls without sleeping before it sleeps; zero never.
+    let spin: Duration
+    /// Waits that ended while the lane was polling without sleeping.
+    private let spinHits = Atomic<Int64>(0)
     private let pool: ConnectionPool
     private let state: Mutex<State>
     /// One wake-up descriptor per lane: how anyone interrupts its poll(2).
@@ -62,9 +71,12 @@ final class CommitLanes: Sendable {
     /// Signalled by each lane thread that ends after `close` began.
     private let ended = DispatchSemaphore(value: 0)
 
-    init(lanes: Int, maxBatch: Int, idleTimeout: Duration = .seconds(2), pool: ConnectionPool) throws(StoreError) {
+    init(lanes: Int, maxBatch: Int, idleTimeout: Duration = .seconds(2), spin: Duration = .zero, pool: ConnectionPool)
+        throws(StoreError)
+    {
         self.maxBatch = maxBatch
         self.idleTimeout = idleTimeout
+        self.spin = spin
         self.pool = pool
         state = Mutex(State(machine: CommitLaneMachine(lanes: lanes, maxBatch: maxBatch),
                             sessions: Array(repeating: nil, count: lanes)))
@@ -128,7 +140,8 @@ final class CommitLanes: Sendable {
     var status: GroupCommitStatus {
         state.withLock { s in
             GroupCommitStatus(lanes: s.machine.lanes, lanesRunning: s.machine.lanesRunning, queued: s.machine.queue.count,
-                              batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch)
+                              batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch,
+                            spinHits: spinHits.load(ordering: .relaxed))
         }
     }
 
@@ -263,7 +276,9 @@ final class CommitLanes: Sendable {
     /// Waits in poll(2) for the session's socket (unless a caller is still
     /// sending on it) and the lane's wake-up descriptor; says what to do next.
     private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool) -> Waited {
-        let (parked, unflushed) = state.withLock { s in (s.machine.phases[lane] == .parked, s.machine.unflushed[lane]) }
+        let (parked, unflushed, spins) = state.withLock { s in
+            (s.machine.phases[lane] == .parked, s.machine.unflushed[lane], s.machine.spinsWhileWaiting)
+        }
         var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
         if !forSenderOnly {
             // libpq drops the socket of a connection it found broken.
@@ -272,7 +287,12 @@ final class CommitLanes: Sendable {
             descriptors.append(pollfd(fd: session.socketDescriptor, events: Int16(events), revents: 0))
         }
         let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
-        let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+        var ready: Int32 = 0
+        if spins && spin > .zero {
+            ready = pollWithoutSleeping(&descriptors)
+            if ready > 0 { spinHits.add(1, ordering: .relaxed) }
+        }
+        if ready == 0 { ready = poll(&descriptors, nfds_t(descriptors.count), timeout) }
         if ready < 0 {
             if errno == EINTR { return .next(.park) }
             return .lost(StoreError(.unavailable, "poll on the database socket failed: errno \(errno)"))
@@ -295,6 +315,16 @@ final class CommitLanes: Sendable {
             }
         }
         return .next(state.withLock { $0.machine.woken(lane) })
+    }
+
+    /// poll(2) with no timeout, again and again until something is ready or
+    /// `spin` has passed; poll's result.
+    private func pollWithoutSleeping(_ descriptors: inout [pollfd]) -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: spin)
+        while true {
+            let ready = poll(&descriptors, nfds_t(descriptors.count), 0)
+            if ready != 0 || ContinuousClock.now >= deadline { return ready }
+        }
     }
 
     /// Sends the batch of these waiters on the lane's session, without

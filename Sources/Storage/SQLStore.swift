@@ -13,14 +13,14 @@ public final class SQLStore: Store {
     /// PostgreSQL only: gathers concurrent case changes into shared transactions.
     let groupCommit: CommitLanes?
 
-    init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, maxBatch: Int = 128)
-        throws(StoreError)
+    init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, commitSpin: Duration = .zero,
+         maxBatch: Int = 128) throws(StoreError)
     {
         self.pool = pool
         self.dialect = dialect
         self.logger = logger
         if dialect == .postgres && commitLanes > 0 {
-            groupCommit = try CommitLanes(lanes: commitLanes, maxBatch: maxBatch, pool: pool)
+            groupCommit = try CommitLanes(lanes: commitLanes, maxBatch: maxBatch, spin: commitSpin, pool: pool)
         } else {
             groupCommit = nil
         }

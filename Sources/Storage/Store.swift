@@ -137,10 +137,14 @@ public struct GroupCommitStatus: Sendable, Equatable {
     public var batches: Int64
     public var changes: Int64
     public var largestBatch: Int
+    /// Waits of a lane that ended while it polled without sleeping (`--commit-spin`).
+    public var spinHits: Int64
 
-    public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int) {
+    public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int,
+                spinHits: Int64 = 0) {
         self.lanes = lanes; self.lanesRunning = lanesRunning; self.queued = queued
         self.batches = batches; self.changes = changes; self.largestBatch = largestBatch
+        self.spinHits = spinHits
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresClient
 import SQLiteClient
@@ -13,8 +14,12 @@ public enum PostgresStore {
     /// 0 commits every change on its own. Each running lane holds one of the
     /// pool's `poolSize` connections, so at most `poolSize - 1` lanes run:
     /// reads always keep a connection.
+    ///
+    /// `commitSpin`: how long a lane waiting for a lone change's answer polls
+    /// without sleeping (see `CommitLanes`); nil takes `defaultCommitSpin`,
+    /// zero always sleeps.
     public static func open(
-        connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil,
+        connectionString: String, poolSize: Int = 8, commitLanes: Int? = nil, commitSpin: Duration? = nil,
         logger: Logger = Logger(label: "atmp.store.postgres")
     ) async throws(StoreError) -> SQLStore {
         let pool = ConnectionPool(
@@ -35,8 +40,16 @@ public enum PostgresStore {
             })
         let lanes = min(max(0, poolSize - 1), max(0, commitLanes ?? 1))
         return try await SQLStore.opened(pool) { () throws(StoreError) in
-            try SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes)
+            try SQLStore(pool: pool, dialect: .postgres, logger: logger, commitLanes: lanes,
+                         commitSpin: commitSpin ?? defaultCommitSpin)
         }
+    }
+
+    /// 1 ms with two processors or more, which covers a commit's round trip
+    /// with a fast WAL flush; with one, never: a thread polling without
+    /// sleeping would keep PostgreSQL from the only processor.
+    public static var defaultCommitSpin: Duration {
+        ProcessInfo.processInfo.activeProcessorCount >= 2 ? .milliseconds(1) : .zero
     }
 }
 
@@ -63,14 +76,15 @@ public enum SQLiteStore {
 extension SQLStore {
     /// Opens the store a `DatabaseLocation` names.
     public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil,
-                            logger: Logger) async throws(StoreError) -> SQLStore
+                            commitSpin: Duration? = nil, logger: Logger) async throws(StoreError) -> SQLStore
     {
         switch location {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, poolSize: poolSize ?? 4, logger: logger)
         case .postgres(let connectionString):
             return try await PostgresStore.open(
-                connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes, logger: logger)
+                connectionString: connectionString, poolSize: poolSize ?? 8, commitLanes: commitLanes,
+                commitSpin: commitSpin, logger: logger)
         }
     }
 

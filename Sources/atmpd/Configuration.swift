@@ -26,7 +26,7 @@ struct Settings {
     /// Every key a config file may hold; the environment variable is `ATMP_` + the key upper-cased, `-` as `_`.
     static let keys: Set<String> = [
         "database", "data-dir", "log-level", "socket", "listen", "workflows", "peer-auth",
-        "max-connections", "idle-timeout", "max-line", "tick", "pool-size", "commit-lanes", "case-cache",
+        "max-connections", "idle-timeout", "max-line", "tick", "pool-size", "commit-lanes", "commit-spin", "case-cache",
         "tls-cert", "tls-key", "metrics-listen", "cluster-events",
     ]
 
@@ -164,11 +164,12 @@ extension CommonOptions {
 }
 
 /// Opens the store, or exits 69 with a message saying why not.
-func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, logger: Logger)
-    async throws -> SQLStore
+func openStore(_ location: DatabaseLocation, poolSize: Int? = nil, commitLanes: Int? = nil, commitSpin: Duration? = nil,
+               logger: Logger) async throws -> SQLStore
 {
     do {
-        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
+        return try await SQLStore.open(location, poolSize: poolSize, commitLanes: commitLanes, commitSpin: commitSpin,
+                                       logger: logger)
     } catch {
         printError("cannot reach the database \(location): \(error.message)")
         throw Exit.unavailable

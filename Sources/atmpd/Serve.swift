@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL group-commit batches running at once; 0 commits every change alone (default 1). [env: ATMP_COMMIT_LANES]")
     var commitLanes: Int?
 
+    @Option(help: "PostgreSQL: microseconds a commit lane waiting for a lone change's answer polls without sleeping; 0 never (default 1000 with 2 processors or more, else 0). [env: ATMP_COMMIT_SPIN]")
+    var commitSpin: Int?
+
     @Option(help: "Cases kept in memory for the change path; 0 turns the cache off (default 100000). [env: ATMP_CASE_CACHE]")
     var caseCache: Int?
 
@@ -87,6 +90,8 @@ struct Serve: AsyncParsableCommand {
         }
         let poolSize = try settings.integer("pool-size", flag: self.poolSize, range: 1...1_000)
         let commitLanes = try settings.integer("commit-lanes", flag: self.commitLanes, range: 0...1_000)
+        let commitSpin = try settings.integer("commit-spin", flag: self.commitSpin, range: 0...100_000)
+            .map { Duration.microseconds($0) }
         if let cases = try settings.integer("case-cache", flag: caseCache, range: 0...100_000_000) {
             service.caseCacheCapacity = cases
         }
@@ -108,7 +113,8 @@ struct Serve: AsyncParsableCommand {
         let location = try common.databaseLocation(settings)
         let logger = try common.bootstrapLogging(settings)
 
-        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, logger: logger)
+        let store = try await openStore(location, poolSize: poolSize, commitLanes: commitLanes, commitSpin: commitSpin,
+                                        logger: logger)
         for migration in try await migrate(store) {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }

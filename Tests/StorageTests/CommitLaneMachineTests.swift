@@ -48,6 +48,43 @@ struct CommitLaneMachineTests {
         #expect(m.inFlight[0].isEmpty)
     }
 
+    /// A lane polls without sleeping only after a run of lone changes, and
+    /// stops as soon as a batch holds two: under load the processors are
+    /// the event loops' and PostgreSQL's.
+    @Test func aLaneSpinsOnlyAfterARunOfLoneChanges() {
+        var m = parkedLane()  // one lone batch so far
+        var waiter = 0
+        func lone(_ m: inout Machine) {
+            waiter += 1
+            #expect(m.commit(waiter) == .send(lane: 0))
+            _ = m.callerSent(lane: 0, flushed: true)
+            #expect(m.socketReadable(0) == .read)
+            #expect(m.answered(0) == .park)
+        }
+        for _ in 2..<Machine.loneBatchesBeforeSpinning { lone(&m) }
+        #expect(m.loneBatchesInARow == Machine.loneBatchesBeforeSpinning - 1)
+        #expect(!m.spinsWhileWaiting)
+        lone(&m)
+        #expect(m.spinsWhileWaiting)
+        // Three arrive together: the first goes alone, the other two queue
+        // behind it and go as a pair, which ends the run.
+        #expect(m.commit(100) == .send(lane: 0))
+        _ = m.callerSent(lane: 0, flushed: true)
+        #expect(m.commit(101) == .queued)
+        #expect(m.commit(102) == .queued)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.answered(0) == .send([101, 102]))
+        #expect(!m.spinsWhileWaiting && m.loneBatchesInARow == 0)
+        m.laneSent(0, flushed: true)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.answered(0) == .park)
+        // After a pair the next change wakes the lane rather than go alone
+        // (see above); it is a batch of one all the same, and a run begins.
+        #expect(m.commit(103) == .queuedWakeLane(0))
+        #expect(m.woken(0) == .send([103]))
+        #expect(m.loneBatchesInARow == 1 && !m.spinsWhileWaiting)
+    }
+
     @Test func commitsArrivingWhileTheLaneIsBusyFormItsNextBatchUpToTheLimit() {
         var m = parkedLane(maxBatch: 3)
         #expect(m.commit(1) == .send(lane: 0))

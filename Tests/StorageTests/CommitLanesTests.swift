@@ -207,6 +207,41 @@ struct CommitLanesTests {
         #expect(lanes.status.lanesRunning == 0)
     }
 
+    /// After a run of lone changes the lane catches their answers while
+    /// polling without sleeping; before the run, and with `spin` zero, never.
+    @Test func aLaneCatchesLoneAnswersWhilePollingOnlyAfterARunOfThem() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        for spin in [Duration.zero, .seconds(300)] {
+            var builder = try await opened(db)
+            let lanes = try CommitLanes(lanes: 1, maxBatch: 8, spin: spin, pool: db.store.pool)
+            func advance(_ times: Int) async throws {
+                for _ in 0..<times {
+                    let version = builder.current.version
+                    builder.append(at: t0.adding(seconds: Int64(version)))
+                    try await lanes.commit(pending(builder.write(since: version)))
+                }
+            }
+            try await advance(CommitLaneMachine.loneBatchesBeforeSpinning - 1)
+            #expect(lanes.status.spinHits == 0)
+            try await advance(8)
+            if spin == .zero {
+                #expect(lanes.status.spinHits == 0)
+            } else {
+                // The 16th answer on, each found spinning: 8, give or take a
+                // wake-up that ended a spin (never more than one per wait).
+                #expect(lanes.status.spinHits >= 7)
+            }
+            #expect(lanes.status.batches == Int64(CommitLaneMachine.loneBatchesBeforeSpinning + 7))
+            // Spinning (for up to 5 minutes), the lane still hears `close` at once:
+            // this test would outlive its time limit otherwise.
+            await lanes.close()
+            #expect(try await db.store.loadCase(id: builder.current.id)?.case.version == builder.current.version)
+        }
+        try await db.expectIntact()
+    }
+
     /// `close` with one change held up in flight and others queued behind it:
     /// all of them commit, close returns once the lane has ended, and changes
     /// after it are refused.

@@ -94,7 +94,8 @@ public final class DaemonMetrics: Sendable {
     private let cacheEntries: Gauge
     private let uptime: Gauge
     private let poolGauges: (size: Gauge, inUse: Gauge, idle: Gauge, waiting: Gauge)
-    private let groupCommitCounters: (batches: Prometheus.Counter, changes: Prometheus.Counter)
+    private let groupCommitCounters: (batches: Prometheus.Counter, changes: Prometheus.Counter,
+                                       spinHits: Prometheus.Counter)
     private let groupCommitQueued: Gauge
 
     public init() {
@@ -139,7 +140,8 @@ public final class DaemonMetrics: Sendable {
                       gauge("pool", "connections", poolHelp, [("state", "idle")]),
                       gauge("pool", "waiters", "Work waiting for a database connection."))
         groupCommitCounters = (counter("group_commit_batches", "Group-commit batches committed (PostgreSQL)."),
-                               counter("group_commit_changes", "Case changes committed in group-commit batches."))
+                               counter("group_commit_changes", "Case changes committed in group-commit batches."),
+                               counter("group_commit_spin_hits", "Commit-lane waits that ended while the lane polled without sleeping."))
         groupCommitQueued = gauge("group_commit", "queued", "Case changes waiting for a commit lane.")
     }
 
@@ -270,6 +272,7 @@ public final class DaemonMetrics: Sendable {
             (clusterEventCounters.dropped, sample.clusterEvents?.dropped ?? 0),
             (groupCommitCounters.batches, sample.pool?.groupCommit?.batches ?? 0),
             (groupCommitCounters.changes, sample.pool?.groupCommit?.changes ?? 0),
+            (groupCommitCounters.spinHits, sample.pool?.groupCommit?.spinHits ?? 0),
         ]
         let growth = state.withLock { state in
             sampled.map { counter, total in
