@@ -113,7 +113,9 @@ struct CommitLaneMachine {
     /// sleeping thread cost 20–25 µs on the virtual machines measured
     /// (docs/performance.md); under load, batches hold several changes and
     /// lanes sleep, leaving the processors to the event loops and PostgreSQL.
-    var spinsWhileWaiting: Bool { loneBatchesInARow >= Self.loneBatchesBeforeSpinning }
+    /// One lane only: lanes running side by side mean changes from several
+    /// clients, whose threads want the processors.
+    var spinsWhileWaiting: Bool { loneBatchesInARow >= Self.loneBatchesBeforeSpinning && lanesRunning == 1 }
 
     var lanes: Int { phases.count }
     var lanesRunning: Int { phases.filter { $0 != .stopped }.count }
