@@ -137,13 +137,17 @@ public struct GroupCommitStatus: Sendable, Equatable {
     public var batches: Int64
     public var changes: Int64
     public var largestBatch: Int
-    /// Waits of a lane that ended while it polled without sleeping (`--commit-spin`).
+    /// How long a waiting lane polls without sleeping (`--commit-spin`), in
+    /// µs; its default depends on the processors, so it is shown.
+    public var spinMicroseconds: Int64
+    /// Waits of a lane that ended while it polled without sleeping.
     public var spinHits: Int64
 
     public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int,
-                spinHits: Int64 = 0) {
+                spinMicroseconds: Int64 = 0, spinHits: Int64 = 0) {
         self.lanes = lanes; self.lanesRunning = lanesRunning; self.queued = queued
         self.batches = batches; self.changes = changes; self.largestBatch = largestBatch
+        self.spinMicroseconds = spinMicroseconds
         self.spinHits = spinHits
     }
 }

@@ -113,7 +113,7 @@ public struct DaemonStats: Sendable, Equatable {
                     Field("lanes", "\(group.lanes)"), Field("lanes-running", "\(group.lanesRunning)"),
                     Field("queued", "\(group.queued)"), Field("batches", "\(group.batches)"),
                     Field("changes", "\(group.changes)"), Field("largest-batch", "\(group.largestBatch)"),
-                    Field("spin-hits", "\(group.spinHits)"),
+                    Field("spin-us", "\(group.spinMicroseconds)"), Field("spin-hits", "\(group.spinHits)"),
                 ]))
             }
         }

@@ -103,6 +103,7 @@ import Testing
         #expect(group["queued"] == "0")
         // Whether a lane caught an answer spinning depends on timing; that it does is CommitLanesTests'.
         #expect(group["spin-hits"].flatMap { Int($0) } != nil)
+        #expect(group["spin-us"] == "\(Int(PostgresStore.defaultCommitSpin / .microseconds(1)))")
     }
 
     @Test("a change that loses a race to another instance counts as a conflict and is retried")
