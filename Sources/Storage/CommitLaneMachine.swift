@@ -175,14 +175,22 @@ struct CommitLaneMachine {
         return next(lane)
     }
 
-    /// `lane`'s thread could not connect. Returns the waiters to fail: the
-    /// whole queue when no other lane is alive to take it, else none.
-    mutating func laneConnectFailed(_ lane: Int) -> [Int] {
+    /// `lane`'s thread could not connect. Returns the waiters to fail — the
+    /// whole queue when no other lane is alive to take it, else none — and
+    /// a parked lane to wake, when the queue waited for this one and no
+    /// other lane will come back to it by itself.
+    mutating func laneConnectFailed(_ lane: Int) -> (fail: [Int], wake: Int?) {
         phases[lane] = .stopped
         inFlight[lane] = []
-        guard lanesRunning == 0 else { return [] }
+        guard lanesRunning == 0 else {
+            guard !queue.isEmpty, !phases.contains(where: { [.callerSending, .awaiting, .working, .connecting].contains($0) }),
+                  let parked = phases.firstIndex(of: .parked), !wakeRequested[parked]
+            else { return ([], nil) }
+            wakeRequested[parked] = true
+            return ([], parked)
+        }
         defer { queue = [] }
-        return queue
+        return (queue, nil)
     }
 
     /// The lane's own send of `lane`'s batch went through.

@@ -31,7 +31,9 @@ import Glibc
 /// While changes come one at a time, a waiting lane first polls its socket
 /// without sleeping, for up to `spin`, and only then sleeps in poll(2)
 /// (`CommitLaneMachine.spinsWhileWaiting`): on the virtual machines measured,
-/// the wake-up of a sleeping thread added 20–25 µs to every lone change.
+/// the wake-up of a sleeping thread added 20–25 µs to every lone change. It
+/// does so only when its previous wait was over within `spin`: a lane whose
+/// changes come seconds apart would spin in vain after each.
 ///
 /// A lane thread starts when a change finds no lane running, and ends after
 /// `idleTimeout` parked, giving its session back: an idle store keeps no
@@ -200,10 +202,12 @@ final class CommitLanes: Sendable {
                     return serve(lane, on: session)
                 }
             } catch {
-                let failed = state.withLock { s in
+                let (failed, wake) = state.withLock { s in
                     s.sessions[lane] = nil
-                    return s.machine.laneConnectFailed(lane).compactMap { s.waiters.removeValue(forKey: $0) }
+                    let (fail, wake) = s.machine.laneConnectFailed(lane)
+                    return (fail.compactMap { s.waiters.removeValue(forKey: $0) }, wake)
                 }
+                if let wake { wakes[wake].signal() }
                 for waiter in failed { waiter.continuation.resume(returning: .failure(error)) }
                 break
             }
@@ -222,6 +226,7 @@ final class CommitLanes: Sendable {
             s.sessions[lane] = session
             return s.machine.laneReady(lane)
         }
+        var lastWaitShort = true
         while true {
             switch step {
             case .stop:
@@ -265,7 +270,7 @@ final class CommitLanes: Sendable {
             case .reconnect:
                 return lose(lane, session, StoreError(.unavailable, "a send on the commit lane's connection failed"))
             case .park, .waitForSender:
-                switch wait(lane, on: session, forSenderOnly: step == .waitForSender) {
+                switch wait(lane, on: session, forSenderOnly: step == .waitForSender, lastWaitShort: &lastWaitShort) {
                 case .next(let next): step = next
                 case .lost(let error): return lose(lane, session, error)
                 }
@@ -277,7 +282,11 @@ final class CommitLanes: Sendable {
 
     /// Waits in poll(2) for the session's socket (unless a caller is still
     /// sending on it) and the lane's wake-up descriptor; says what to do next.
-    private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool) -> Waited {
+    /// `lastWaitShort`: whether the lane's previous wait was over within
+    /// `spin` (only then is this one worth spinning); updated for the next.
+    private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool,
+                      lastWaitShort: inout Bool) -> Waited
+    {
         let (parked, unflushed, spins) = state.withLock { s in
             (s.machine.phases[lane] == .parked, s.machine.unflushed[lane], s.machine.spinsWhileWaiting)
         }
@@ -290,11 +299,13 @@ final class CommitLanes: Sendable {
         }
         let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
         var ready: Int32 = 0
-        if spins && spin > .zero {
-            ready = pollWithoutSleeping(&descriptors)
+        let started = ContinuousClock.now
+        if spins && spin > .zero && lastWaitShort {
+            ready = pollWithoutSleeping(&descriptors, until: started.advanced(by: spin))
             if ready > 0 { spinHits.add(1, ordering: .relaxed) }
         }
         if ready == 0 { ready = poll(&descriptors, nfds_t(descriptors.count), timeout) }
+        lastWaitShort = ContinuousClock.now - started <= spin
         if ready < 0 {
             if errno == EINTR { return .next(.park) }
             return .lost(StoreError(.unavailable, "poll on the database socket failed: errno \(errno)"))
@@ -320,9 +331,8 @@ final class CommitLanes: Sendable {
     }
 
     /// poll(2) with no timeout, again and again until something is ready or
-    /// `spin` has passed; poll's result.
-    private func pollWithoutSleeping(_ descriptors: inout [pollfd]) -> Int32 {
-        let deadline = ContinuousClock.now.advanced(by: spin)
+    /// `deadline` has passed; poll's result.
+    private func pollWithoutSleeping(_ descriptors: inout [pollfd], until deadline: ContinuousClock.Instant) -> Int32 {
         while true {
             let ready = poll(&descriptors, nfds_t(descriptors.count), 0)
             if ready != 0 || ContinuousClock.now >= deadline { return ready }

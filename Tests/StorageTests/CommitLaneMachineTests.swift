@@ -98,6 +98,27 @@ struct CommitLaneMachineTests {
         #expect(!m.spinsWhileWaiting)  // two lanes running: nobody spins
     }
 
+    /// Found by the property test below: under load the queue waits for the
+    /// lane in flight while the other is parked; that lane loses its session
+    /// and cannot connect again. The parked lane is woken to take the queue —
+    /// before, those changes waited until another change arrived.
+    @Test func aQueueWaitingForALaneThatCannotReconnectGoesToAParkedOne() {
+        var m = Machine(lanes: 2, maxBatch: 3)
+        for waiter in 1...3 { _ = m.commit(waiter) }  // both lanes starting
+        #expect(m.laneReady(0) == .send([1, 2, 3]))
+        m.laneSent(0, flushed: true)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.answered(0) == .park)
+        #expect(m.laneReady(1) == .park)
+        #expect(m.commit(4) == .queuedWakeLane(0))  // under load: lane 0 takes the queue
+        for waiter in 5...8 { #expect(m.commit(waiter) == .queued) }
+        #expect(m.woken(0) == .send([4, 5, 6]))
+        m.laneSent(0, flushed: true)
+        #expect(m.sessionLost(0) == [4, 5, 6])
+        #expect(m.laneConnectFailed(0) == ([], 1))
+        #expect(m.woken(1) == .send([7, 8]))
+    }
+
     @Test func commitsArrivingWhileTheLaneIsBusyFormItsNextBatchUpToTheLimit() {
         var m = parkedLane(maxBatch: 3)
         #expect(m.commit(1) == .send(lane: 0))
@@ -195,8 +216,8 @@ struct CommitLaneMachineTests {
         var m = Machine(lanes: 2, maxBatch: 8)
         #expect(m.commit(1) == .queuedStartLane(0))
         #expect(m.commit(2) == .queuedStartLane(1))
-        #expect(m.laneConnectFailed(0).isEmpty)  // lane 1 may still take them
-        #expect(m.laneConnectFailed(1) == [1, 2])
+        #expect(m.laneConnectFailed(0) == ([], nil))  // lane 1 may still take them
+        #expect(m.laneConnectFailed(1) == ([1, 2], nil))
         #expect(m.queue.isEmpty)
         #expect(m.lanesRunning == 0)
         #expect(m.commit(3) == .queuedStartLane(0))  // and the next commit tries again
@@ -303,7 +324,7 @@ struct CommitLaneMachineTests {
                 case (4, .awaiting), (5, .awaiting):
                     settle(m.sessionLost(lane))  // connecting again: a later move decides how that goes
                 case (6, .connecting):
-                    settle(m.laneConnectFailed(lane))
+                    settle(m.laneConnectFailed(lane).fail)
                 default:
                     break
                 }

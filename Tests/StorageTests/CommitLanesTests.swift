@@ -242,6 +242,34 @@ struct CommitLanesTests {
         try await db.expectIntact()
     }
 
+    /// Changes that come after a pause longer than `spin` find the lane
+    /// asleep, and the wait after them too; once they come quickly again,
+    /// the lane spins again.
+    @Test func aLaneSpinsOnlyWhenItsLastWaitWasShort() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builder = try await opened(db)
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, spin: .milliseconds(500), pool: db.store.pool)
+        func advance() async throws {
+            let version = builder.current.version
+            builder.append(at: t0.adding(seconds: Int64(version)))
+            try await lanes.commit(pending(builder.write(since: version)))
+        }
+        for _ in 0..<(CommitLaneMachine.loneBatchesBeforeSpinning + 4) { try await advance() }
+        #expect(lanes.status.spinHits >= 1)
+        try await Task.sleep(for: .milliseconds(1_500))  // the lane spins 500 ms in vain, then sleeps
+        let before = lanes.status.spinHits
+        try await advance()  // answered while the lane slept: its wait was long
+        #expect(lanes.status.spinHits == before)
+        try await advance()  // so the wait for this one did not spin
+        #expect(lanes.status.spinHits == before)
+        try await advance()  // the last wait was short again: caught spinning
+        #expect(lanes.status.spinHits == before + 1)
+        await lanes.close()
+        try await db.expectIntact()
+    }
+
     /// `close` with one change held up in flight and others queued behind it:
     /// all of them commit, close returns once the lane has ended, and changes
     /// after it are refused.
