@@ -143,9 +143,8 @@ final class CommitLanes: Sendable {
         state.withLock { s in
             GroupCommitStatus(lanes: s.machine.lanes, lanesRunning: s.machine.lanesRunning, queued: s.machine.queue.count,
                               batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch,
-                            spinMicroseconds: spin.components.seconds * 1_000_000
-                                + spin.components.attoseconds / 1_000_000_000_000,
-                            spinHits: spinHits.load(ordering: .relaxed))
+                              spinMicroseconds: Int64(spin / .microseconds(1)),
+                              spinHits: spinHits.load(ordering: .relaxed))
         }
     }
 

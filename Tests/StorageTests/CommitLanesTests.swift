@@ -22,6 +22,15 @@ struct CommitLanesTests {
         var count: Int { value.withLock { $0 } }
     }
 
+    /// Commits `times` lone changes to the case, one after another, on `lanes`.
+    func advance(_ builder: inout CaseBuilder, on lanes: CommitLanes, times: Int = 1) async throws {
+        for _ in 0..<times {
+            let version = builder.current.version
+            builder.append(at: t0.adding(seconds: Int64(version)))
+            try await lanes.commit(pending(builder.write(since: version)))
+        }
+    }
+
     /// Polls `condition` every 10 ms for up to `seconds`.
     func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
@@ -216,16 +225,9 @@ struct CommitLanesTests {
         for spin in [Duration.zero, .seconds(300)] {
             var builder = try await opened(db)
             let lanes = try CommitLanes(lanes: 1, maxBatch: 8, spin: spin, pool: db.store.pool)
-            func advance(_ times: Int) async throws {
-                for _ in 0..<times {
-                    let version = builder.current.version
-                    builder.append(at: t0.adding(seconds: Int64(version)))
-                    try await lanes.commit(pending(builder.write(since: version)))
-                }
-            }
-            try await advance(CommitLaneMachine.loneBatchesBeforeSpinning - 1)
+            try await advance(&builder, on: lanes, times: CommitLaneMachine.loneBatchesBeforeSpinning - 1)
             #expect(lanes.status.spinHits == 0)
-            try await advance(8)
+            try await advance(&builder, on: lanes, times: 8)
             if spin == .zero {
                 #expect(lanes.status.spinHits == 0)
             } else {
@@ -251,20 +253,15 @@ struct CommitLanesTests {
         _ = try await publishSampleTemplate(db.store)
         var builder = try await opened(db)
         let lanes = try CommitLanes(lanes: 1, maxBatch: 8, spin: .milliseconds(500), pool: db.store.pool)
-        func advance() async throws {
-            let version = builder.current.version
-            builder.append(at: t0.adding(seconds: Int64(version)))
-            try await lanes.commit(pending(builder.write(since: version)))
-        }
-        for _ in 0..<(CommitLaneMachine.loneBatchesBeforeSpinning + 4) { try await advance() }
+        try await advance(&builder, on: lanes, times: CommitLaneMachine.loneBatchesBeforeSpinning + 4)
         #expect(lanes.status.spinHits >= 1)
         try await Task.sleep(for: .milliseconds(1_500))  // the lane spins 500 ms in vain, then sleeps
         let before = lanes.status.spinHits
-        try await advance()  // answered while the lane slept: its wait was long
+        try await advance(&builder, on: lanes)  // answered while the lane slept: its wait was long
         #expect(lanes.status.spinHits == before)
-        try await advance()  // so the wait for this one did not spin
+        try await advance(&builder, on: lanes)  // so the wait for this one did not spin
         #expect(lanes.status.spinHits == before)
-        try await advance()  // the last wait was short again: caught spinning
+        try await advance(&builder, on: lanes)  // the last wait was short again: caught spinning
         #expect(lanes.status.spinHits == before + 1)
         await lanes.close()
         try await db.expectIntact()

@@ -147,6 +147,8 @@ struct AtmpdTests {
     @Test(arguments: [
         ["--no-such-flag"],
         ["serve", "--max-connections", "0"],
+        ["serve", "--commit-spin=-1"],
+        ["serve", "--commit-spin", "100001"],
         ["serve", "--listen", "no-port-here"],
         ["serve", "--metrics-listen", "nowhere"],
         ["serve", "--log-level", "loud"],

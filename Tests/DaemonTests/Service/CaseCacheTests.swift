@@ -110,12 +110,8 @@ struct CaseCacheTests {
     /// each decides on a stale case once the other has changed it. The stale
     /// decision loses at commit, is decided again on the store's case, and lands.
     @Test func aSecondInstanceChangingACaseMakesTheCacheStaleButNothingWrong() async throws {
-        let f = try await ServiceFixture.make(.postgres)
-        try await f.publishTemplates()
-        try await f.addUser("alice", roles: ["author"])
-        let second = try await f.secondInstance()
+        let (f, second, id) = try await twoInstancesAndACase()
         defer { Task { await f.store.close() } }
-        let id = try await f.openTrialCase()            // cached by the first instance at version 1
 
         var other = f.session("alice")
         let noted = await second.handle(try RequestParser().parse("CASE NOTE \(id) text=elsewhere")!, data: nil, session: &other)
@@ -140,17 +136,23 @@ struct CaseCacheTests {
 }
 
 extension CaseCacheTests {
+    /// Two instances on one PostgreSQL database, alice an author, and a trial
+    /// case the first opened — so cached there at version 1.
+    func twoInstancesAndACase() async throws -> (first: ServiceFixture, second: CommandService, id: String) {
+        let f = try await ServiceFixture.make(.postgres)
+        try await f.publishTemplates()
+        try await f.addUser("alice", roles: ["author"])
+        let second = try await f.secondInstance()
+        return (f, second, try await f.openTrialCase())
+    }
+
     /// A refusal commits nothing, so no version guard catches a stale cache:
     /// a change refused on the cached case is decided again on the store's
     /// case when that has moved on. Here the other instance put the case on
     /// hold; on the stale cached case (not on hold) RESUME would be refused.
     @Test func aRefusalDecidedOnAStaleCaseIsCheckedAgainstTheStore() async throws {
-        let f = try await ServiceFixture.make(.postgres)
-        try await f.publishTemplates()
-        try await f.addUser("alice", roles: ["author"])
-        let second = try await f.secondInstance()
+        let (f, second, id) = try await twoInstancesAndACase()
         defer { Task { await f.store.close() } }
-        let id = try await f.openTrialCase()            // cached by the first instance at version 1
         var other = f.session("alice")
         let held = await second.handle(try RequestParser().parse("CASE HOLD \(id) reason=wait")!, data: nil, session: &other)
         #expect(held.code == .ok, "\(held.reply)")
