@@ -30,8 +30,8 @@ extension PostgresConnection {
         lock.lock()
         defer { lock.unlock() }
         arrivedResults = []
-        let sent = try withParameters(params) { count, values in
-            PQsendQueryPrepared(handle, name, count, values, nil, nil, 0)
+        let sent = try withParameters(params) { count, values, lengths, formats in
+            PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
         }
         guard sent == 1 else { throw sendFailure() }
         return try flushLocked()

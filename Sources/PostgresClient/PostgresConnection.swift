@@ -71,15 +71,15 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: - Statements
 
     /// Runs one statement with its parameters sent separately
-    /// (`PQexecParams`, text format). `nil` parameters are SQL NULL.
+    /// (`PQexecParams`; text format, arrays binary). `nil` parameters are SQL NULL.
     ///
     ///     try conn.execute("INSERT INTO cases (id, title) VALUES ($1, $2)", [.text(id), .text(title)])
     @discardableResult
     public func execute(_ sql: String, _ params: [PostgresValue?] = []) throws(PostgresError) -> PostgresResult {
         lock.lock()
         defer { lock.unlock() }
-        let result = try withParameters(params) { count, values in
-            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
+        let result = try withParameters(params) { count, values, lengths, formats in
+            PQexecParams(handle, sql, count, nil, values, lengths, formats, 0)
         }
         return try consume(result)
     }
@@ -99,8 +99,8 @@ public final class PostgresConnection: @unchecked Sendable {
     public func executePrepared(name: String, params: [PostgresValue?] = []) throws(PostgresError) -> PostgresResult {
         lock.lock()
         defer { lock.unlock() }
-        let result = try withParameters(params) { count, values in
-            PQexecPrepared(handle, name, count, values, nil, nil, 0)
+        let result = try withParameters(params) { count, values, lengths, formats in
+            PQexecPrepared(handle, name, count, values, lengths, formats, 0)
         }
         return try consume(result)
     }
@@ -306,24 +306,36 @@ public final class PostgresConnection: @unchecked Sendable {
     /// duration of `call`.
     func withParameters<R>(
         _ params: [PostgresValue?],
-        _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R
+        _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
     ) throws(PostgresError) -> R {
-        var texts: [String?] = []
-        texts.reserveCapacity(params.count)
+        var encoded: [PostgresValue.Encoding?] = []
+        encoded.reserveCapacity(params.count)
         for (position, param) in params.enumerated() {
-            let text = param?.textEncoding
+            let encoding = param?.encoding
             // A C string ends at NUL, and PostgreSQL text cannot hold one:
             // refuse rather than send a silently shortened value.
-            if let text, containsNUL(text) {
+            if case .text(let text)? = encoding, containsNUL(text) {
                 throw PostgresError(
                     category: .other, sqlState: "22021",
                     message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold; use .bytes for binary data")
             }
-            texts.append(text)
+            encoded.append(encoding)
         }
         var pointers: [UnsafePointer<CChar>?] = []
-        pointers.reserveCapacity(texts.count)
-        return withCStrings(texts[...], collecting: &pointers) { values in call(Int32(texts.count), values) }
+        pointers.reserveCapacity(encoded.count)
+        var lengths: [Int32] = []
+        lengths.reserveCapacity(encoded.count)
+        return withWireValues(encoded[...], collecting: &pointers, &lengths) { values, lengths in
+            // Lengths and formats only matter for binary values: when all
+            // are text, libpq is told so by their absence.
+            guard encoded.contains(where: { if case .binary? = $0 { true } else { false } }) else {
+                return call(Int32(encoded.count), values, nil, nil)
+            }
+            let formats = encoded.map { (value) -> Int32 in if case .binary? = value { 1 } else { 0 } }
+            return formats.withUnsafeBufferPointer { formats in
+                call(Int32(encoded.count), values, lengths, formats.baseAddress)
+            }
+        }
     }
 
     /// Copies a finished result into a `PostgresResult`, or throws the error
@@ -429,25 +441,41 @@ private func containsNUL(_ text: String) -> Bool {
     return found ?? text.utf8.contains(0)
 }
 
-/// Calls `body` with a C array of the strings' C forms (NULL for nil), as
-/// `withOptionalCStringArray` does but without copying them: each pointer is
-/// the string's own NUL-terminated UTF-8 (`withCString`), valid while the
-/// nested calls last. Parameters are copied once less on every statement —
-/// a case body is kilobytes.
-private func withCStrings<R>(
-    _ strings: ArraySlice<String?>, collecting pointers: inout [UnsafePointer<CChar>?],
-    _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+/// Calls `body` with a C array of the values' C forms (NULL for nil) and
+/// their lengths, as `withOptionalCStringArray` does but without copying
+/// them: each pointer is the string's own NUL-terminated UTF-8
+/// (`withCString`) or the bytes' own storage, valid while the nested calls
+/// last. Parameters are copied once less on every statement — a case body
+/// is kilobytes. (A text value's length is not used by libpq.)
+private func withWireValues<R>(
+    _ values: ArraySlice<PostgresValue.Encoding?>, collecting pointers: inout [UnsafePointer<CChar>?],
+    _ lengths: inout [Int32],
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?) -> R
 ) -> R {
-    guard let first = strings.first else {
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+    guard let first = values.first else {
+        return pointers.withUnsafeBufferPointer { pointers in
+            lengths.withUnsafeBufferPointer { lengths in body(pointers.baseAddress, lengths.baseAddress) }
+        }
     }
-    guard let text = first else {
+    switch first {
+    case nil:
         pointers.append(nil)
-        return withCStrings(strings.dropFirst(), collecting: &pointers, body)
-    }
-    return text.withCString { pointer in
-        pointers.append(pointer)
-        return withCStrings(strings.dropFirst(), collecting: &pointers, body)
+        lengths.append(0)
+        return withWireValues(values.dropFirst(), collecting: &pointers, &lengths, body)
+    case .text(let text)?:
+        return text.withCString { pointer in
+            pointers.append(pointer)
+            lengths.append(0)
+            return withWireValues(values.dropFirst(), collecting: &pointers, &lengths, body)
+        }
+    case .binary(let bytes)?:
+        return bytes.withUnsafeBufferPointer { buffer in
+            // libpq reads `length` bytes; an empty buffer may have no address.
+            pointers.append(UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                .assumingMemoryBound(to: CChar.self))
+            lengths.append(Int32(buffer.count))
+            return withWireValues(values.dropFirst(), collecting: &pointers, &lengths, body)
+        }
     }
 }
 

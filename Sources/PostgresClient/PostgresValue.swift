@@ -1,6 +1,7 @@
 /// A query parameter. Parameters travel to the server separately from the
-/// SQL text (`$1`, `$2`, … placeholders), in PostgreSQL's text format, so a
-/// value can never change the meaning of a statement.
+/// SQL text (`$1`, `$2`, … placeholders) — in PostgreSQL's text format, an
+/// array in its binary format — so a value can never change the meaning of
+/// a statement.
 ///
 /// A `nil` in a parameter array is SQL NULL.
 public enum PostgresValue: Sendable, Hashable {
@@ -10,10 +11,27 @@ public enum PostgresValue: Sendable, Hashable {
     case bool(Bool)
     /// Binary data, for `bytea` columns (sent in hex form, `\x…`).
     case bytes([UInt8])
+    /// A one-dimensional array, sent in binary format.
+    case array(PostgresArray)
 
-    /// The text-format encoding PostgreSQL parses on input.
-    var textEncoding: String {
+    /// How the value goes on the wire.
+    enum Encoding {
+        /// Text format, NUL-terminated for libpq.
+        case text(String)
+        /// Binary format, with its length.
+        case binary([UInt8])
+    }
+
+    var encoding: Encoding {
+        if case .array(let array) = self { return .binary(array.binaryEncoding) }
+        return .text(textEncoding)
+    }
+
+    /// The text-format encoding PostgreSQL parses on input (an array has
+    /// none here: it always travels in binary).
+    private var textEncoding: String {
         switch self {
+        case .array: preconditionFailure("arrays are sent in binary format")
         case .text(let string): return string
         case .int(let value): return String(value)
         case .double(let value): return String(value)  // "inf", "nan" are accepted too

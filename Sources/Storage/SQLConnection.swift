@@ -7,6 +7,9 @@ enum SQLValue: Sendable, Equatable {
     case int(Int64)
     case bool(Bool)
     case null
+    /// PostgreSQL only: an array in binary format, for statements that take
+    /// many rows at once (`unnest`). SQLite refuses it.
+    case array(PostgresArray)
 
     static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
     static func optional(_ i: Int64?) -> SQLValue { i.map(SQLValue.int) ?? .null }
@@ -139,6 +142,7 @@ final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             case .int(let n): return .int(n)
             case .bool(let b): return .bool(b)
             case .null: return nil
+            case .array(let a): return .array(a)
             }
         }
     }
@@ -261,12 +265,15 @@ final class SQLiteSQLConnection: SQLConnection, @unchecked Sendable {
     }
 
     func query(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> [SQLRow] {
-        let values: [SQLiteValue?] = params.map {
-            switch $0 {
-            case .text(let s): return .text(s)
-            case .int(let n): return .integer(n)
-            case .bool(let b): return .integer(b ? 1 : 0)
-            case .null: return nil
+        var values: [SQLiteValue?] = []
+        values.reserveCapacity(params.count)
+        for param in params {
+            switch param {
+            case .text(let s): values.append(.text(s))
+            case .int(let n): values.append(.integer(n))
+            case .bool(let b): values.append(.integer(b ? 1 : 0))
+            case .null: values.append(nil)
+            case .array: throw StoreError(.failure, "SQLite takes no array parameters")
             }
         }
         do {

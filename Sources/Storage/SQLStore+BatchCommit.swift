@@ -3,7 +3,7 @@ import CaseEngine
 
 // Writing changes on PostgreSQL: one change in one statement, several changes
 // (a group-commit batch, see `CommitLanes`) in ONE statement too — one
-// transaction, one WAL flush. Each change of a batch is still atomic and
+// transaction, one WAL flush — taking its rows as arrays (`BatchArrays`). Each change of a batch is still atomic and
 // conflict-checked on its own: its projection update carries its own version
 // guard, and only changes whose guard held get their events and idempotency
 // record inserted. A change that loses its guard is answered `.conflict`; the
@@ -57,15 +57,9 @@ extension SQLStore {
         if changes.count == 1 { return singleStatement(changes[0]) }
         // Rows in id order, so two batches touching the same cases lock them in
         // the same order (a deadlock is still survived: see above).
-        var rows = RecordsetJSON()
-        var events = RecordsetJSON()
-        var remembered = RecordsetJSON()
-        for pending in changes.sorted(by: { $0.number < $1.number }) {
-            rows.append(rows: pending.caseRow)
-            events.append(rows: pending.eventRows)
-            if let row = pending.rememberedRow { remembered.append(rows: row) }
-        }
-        return (batchStatement, [.text(rows.text), .text(events.text), .text(remembered.text)])
+        var arrays = BatchArrays()
+        for pending in changes.sorted(by: { $0.number < $1.number }) { arrays.append(pending) }
+        return (batchStatement, arrays.parameters)
     }
 
     /// Each change's outcome from what `statement(writing: changes)` was
@@ -206,17 +200,21 @@ extension SQLStore {
 
     // MARK: - Several changes
 
+    /// Its parameters are arrays, one per column (`BatchArrays`), read with
+    /// `unnest`: the case rows, the events, the idempotency records. Ids
+    /// compare in collation "C", as the tables' keys do.
     static let batchStatement = """
         WITH w AS (
-            SELECT * FROM json_to_recordset($1::json) AS w(
-                id text COLLATE "C", title text, state text, stage text, version bigint, head text, updated text,
-                on_hold boolean, final boolean, overdue_at bigint, alarm_at bigint, body json, expected bigint,
-                num bigint, template text, template_version integer, opened text)
+            SELECT * FROM unnest($1::text[] COLLATE "C", $2::text[], $3::text[], $4::text[], $5::bigint[],
+                $6::text[], $7::text[], $8::boolean[], $9::boolean[], $10::bigint[], $11::bigint[], $12::text[],
+                $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::text[])
+            AS w(id, title, state, stage, version, head, updated, on_hold, final, overdue_at, alarm_at, body,
+                 expected, num, template, template_version, opened)
         ),
         updated AS (
             UPDATE cases c SET title = w.title, state = w.state, stage = w.stage, version = w.version,
                 head = w.head, updated = w.updated, on_hold = w.on_hold, final = w.final,
-                overdue_at = w.overdue_at, alarm_at = w.alarm_at, body = w.body::text
+                overdue_at = w.overdue_at, alarm_at = w.alarm_at, body = w.body
             FROM w
             WHERE w.expected > 0 AND c.id = w.id AND c.version = w.expected
             RETURNING c.id
@@ -225,7 +223,7 @@ extension SQLStore {
             INSERT INTO cases (id, title, state, stage, version, head, updated, on_hold, final, overdue_at, alarm_at,
                                body, num, template, template_version, opened)
             SELECT id, title, state, stage, version, head, updated, on_hold, final, overdue_at, alarm_at,
-                   body::text, num, template, template_version, opened
+                   body, num, template, template_version, opened
             FROM w WHERE w.expected = 0
             ON CONFLICT (id) DO NOTHING
             RETURNING id
@@ -233,17 +231,18 @@ extension SQLStore {
         changed AS (SELECT id FROM updated UNION ALL SELECT id FROM inserted),
         appended AS (
             INSERT INTO audit_events (chain, seq, at, actor, role, action, data, prev, hash)
-            SELECT e.chain, e.seq, e.at, e.actor, e.role, e.action, e.data::text, e.prev, e.hash
-            FROM json_to_recordset($2::json)
-                AS e(chain text COLLATE "C", seq bigint, at text, actor text, role text, action text, data json, prev text, hash text)
+            SELECT e.chain, e.seq, e.at, e.actor, e.role, e.action, e.data, e.prev, e.hash
+            FROM unnest($18::text[] COLLATE "C", $19::bigint[], $20::text[], $21::text[], $22::text[],
+                        $23::text[], $24::text[], $25::text[], $26::text[])
+                AS e(chain, seq, at, actor, role, action, data, prev, hash)
             JOIN changed ON changed.id = e.chain
             RETURNING chain
         ),
         remembered AS (
             INSERT INTO idempotency (user_name, key, digest, reply, expires)
             SELECT i.user_name, i.key, i.digest, i.reply, i.expires
-            FROM json_to_recordset($3::json)
-                AS i(case_id text COLLATE "C", user_name text, key text, digest text, reply text, expires bigint)
+            FROM unnest($27::text[] COLLATE "C", $28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[])
+                AS i(case_id, user_name, key, digest, reply, expires)
             JOIN changed ON changed.id = i.case_id
             RETURNING 1
         )

@@ -106,6 +106,55 @@ struct GroupCommitSQLTests {
         try await db.expectIntact()
     }
 
+    /// The batch takes its rows as binary arrays, the lone change as text and
+    /// JSON: both must store the same. Two cases get the same change — on
+    /// hold, final, with a deadline and an alarm, with an idempotency record —
+    /// one alone, one in a batch; every column of theirs must agree.
+    @Test func aBatchedChangeStoresEveryColumnAsALoneOneDoes() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var builders = [try await opened(db), try await opened(db)]
+        let other = try await opened(db)
+        var writes: [CaseWrite] = []
+        for i in builders.indices {
+            builders[i].current.state = "review"
+            builders[i].current.stage = "checks"
+            builders[i].current.hold = Hold(reason: "waiting for the CRO", since: t0, by: "alice")
+            builders[i].current.isFinal = false
+            builders[i].append(at: t0.adding(seconds: 1), data: ["n": .int(Int64.min), "s": .string("é \"q\"")])
+            var write = builders[i].write(
+                since: 1,
+                idempotency: IdempotencyRecord(user: "alice", key: "key-\(i)", digest: "d", reply: "250 ok",
+                                               expires: t0.adding(seconds: 3_600)))
+            write.stored = StoredCase(case: builders[i].current, overdueAt: t0.adding(seconds: 86_400),
+                                      alarmAt: t0.adding(seconds: -5))
+            writes.append(write)
+        }
+        var next = other
+        next.append(at: t0.adding(seconds: 1))
+        let alone = try await runBatch(db, [pending(writes[0])])
+        let together = try await runBatch(db, [pending(writes[1]), pending(next.write(since: 1))])
+        #expect((alone + together).allSatisfy { (try? $0.get()) != nil })
+
+        func stored(_ id: String) throws -> [[String?]] {
+            try db.raw("""
+                SELECT state, stage, version::text, updated, on_hold::text, final::text, overdue_at::text,
+                       alarm_at::text, template, template_version::text, opened
+                FROM cases WHERE id = $1
+                """, [id])
+            + db.raw("SELECT seq::text, at, actor, role, action, data FROM audit_events WHERE chain = $1 AND seq = 2", [id])
+            + db.raw("SELECT digest, reply, expires::text FROM idempotency WHERE key = $1", [id == builders[0].current.id ? "key-0" : "key-1"])
+        }
+        let first = try stored(builders[0].current.id)
+        #expect(first.count == 3)
+        #expect(first[0][4] == "true" && first[0][5] == "false")
+        #expect(first[0][6] == String(t0.adding(seconds: 86_400).microseconds))
+        #expect(try stored(builders[1].current.id) == first)
+        #expect(try await db.store.loadCase(id: builders[1].current.id)?.case == builders[1].current)
+        try await db.expectIntact()
+    }
+
     /// Two changes to one case in one batch: the first wins, the second was
     /// decided on the same version and conflicts.
     @Test func twoChangesToOneCaseInOneBatchCannotBothWin() async throws {
