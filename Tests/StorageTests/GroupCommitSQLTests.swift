@@ -1,5 +1,6 @@
 import AuditLog
 import CaseEngine
+import PostgresClient
 import Testing
 @testable import Storage
 
@@ -153,6 +154,20 @@ struct GroupCommitSQLTests {
         #expect(try stored(builders[1].current.id) == first)
         #expect(try await db.store.loadCase(id: builders[1].current.id)?.case == builders[1].current)
         try await db.expectIntact()
+    }
+
+    /// Array parameters are PostgreSQL's only; SQLite says so instead of
+    /// binding something else.
+    @Test func sqliteRefusesArrayParameters() async throws {
+        let db = try await TestDatabase.make(.sqlite)
+        defer { Task { await db.store.close() } }
+        var array = PostgresArray(of: .text)
+        array.append("C-000001")
+        let ids = array
+        let error = await #expect(throws: StoreError.self) {
+            try await db.store.pool.withConnection { connection in try connection.query("SELECT ?", [.array(ids)]) }
+        }
+        #expect(error?.message.contains("array") == true)
     }
 
     /// Two changes to one case in one batch: the first wins, the second was
