@@ -470,9 +470,10 @@ private func withWireValues<R>(
         }
     case .binary(let bytes)?:
         return bytes.withUnsafeBufferPointer { buffer in
-            // libpq reads `length` bytes; an empty buffer may have no address.
-            pointers.append(UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-                .assumingMemoryBound(to: CChar.self))
+            // A binary encoding is never empty (an array's header alone is
+            // 12 bytes), so its storage has an address.
+            precondition(!bytes.isEmpty, "an empty binary parameter")
+            pointers.append(UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))
             lengths.append(Int32(buffer.count))
             return withWireValues(values.dropFirst(), collecting: &pointers, &lengths, body)
         }

@@ -16,6 +16,19 @@ struct GroupCommitSQLTests {
         try await db.store.pool.withConnection { connection in SQLStore.commitBatch(batch, on: connection) }
     }
 
+    /// Runs the shared statement alone — no fallback to lone commits, which
+    /// would hide a broken batch statement — and answers how many events it
+    /// wrote per case.
+    func runSharedStatement(_ db: TestDatabase, _ batch: [SQLStore.PendingCommit]) async throws -> [String: Int64] {
+        let rows = try await db.store.pool.withConnection { connection in
+            let (sql, params) = SQLStore.statement(writing: batch)
+            return try connection.query(sql, params)
+        }
+        var written: [String: Int64] = [:]
+        for row in rows { written[try row.string(0)] = try row.int(1) }
+        return written
+    }
+
     @Test func opensAndAdvancesCommitTogetherAndAStaleOneConflictsAlone() async throws {
         let db = try await TestDatabase.make(.postgres)
         defer { Task { await db.store.close() } }
@@ -81,9 +94,9 @@ struct GroupCommitSQLTests {
         try await db.expectIntact()
     }
 
-    /// Bodies and event data travel inside the batch's JSON as JSON, not as
-    /// strings, and PostgreSQL keeps their bytes: what is stored is exactly
-    /// the canonical text (a full verify hashes `data` as stored).
+    /// Bodies and event data travel in the batch's text arrays as they are,
+    /// and PostgreSQL keeps their bytes: what is stored is exactly the
+    /// canonical text (a full verify hashes `data` as stored).
     @Test func bodiesAndEventDataAreStoredByteForByte() async throws {
         let db = try await TestDatabase.make(.postgres)
         defer { Task { await db.store.close() } }
@@ -96,8 +109,8 @@ struct GroupCommitSQLTests {
         a.current.attributes["quote"] = "\"q\" \\ é"
         a.append(at: t0.adding(seconds: 1), data: tricky)
         b.append(at: t0.adding(seconds: 1), data: tricky)
-        let outcomes = try await runBatch(db, [pending(a.write(since: 1)), pending(b.write(since: 1))])
-        #expect(outcomes.allSatisfy { (try? $0.get()) != nil })
+        let written = try await runSharedStatement(db, [pending(a.write(since: 1)), pending(b.write(since: 1))])
+        #expect(written == [a.current.id: 1, b.current.id: 1])
         for builder in [a, b] {
             let row = try db.raw("SELECT body FROM cases WHERE id = $1", [builder.current.id])
             #expect(row.first?.first == CaseCodec.bodyText(builder.current))
@@ -135,8 +148,9 @@ struct GroupCommitSQLTests {
         var next = other
         next.append(at: t0.adding(seconds: 1))
         let alone = try await runBatch(db, [pending(writes[0])])
-        let together = try await runBatch(db, [pending(writes[1]), pending(next.write(since: 1))])
-        #expect((alone + together).allSatisfy { (try? $0.get()) != nil })
+        #expect(alone.allSatisfy { (try? $0.get()) != nil })
+        let together = try await runSharedStatement(db, [pending(writes[1]), pending(next.write(since: 1))])
+        #expect(together == [builders[1].current.id: 1, other.current.id: 1])
 
         func stored(_ id: String) throws -> [[String?]] {
             try db.raw("""
@@ -154,6 +168,32 @@ struct GroupCommitSQLTests {
         #expect(try stored(builders[1].current.id) == first)
         #expect(try await db.store.loadCase(id: builders[1].current.id)?.case == builders[1].current)
         try await db.expectIntact()
+    }
+
+    /// Every change fills each of the batch's arrays with exactly its share:
+    /// one element per column for its case row and record, one per column
+    /// and event for its events. (A column left out would shift all that
+    /// follow; the server would then refuse every batch, and each change
+    /// would be committed alone — slower, and silent.)
+    @Test func eachChangeGivesEveryArrayItsElements() {
+        var builder = CaseBuilder(id: "C-000007", at: t0)
+        builder.append(at: t0.adding(seconds: 1))
+        builder.append(at: t0.adding(seconds: 2))
+        let record = IdempotencyRecord(user: "alice", key: "k", digest: "d", reply: "250 ok", expires: t0)
+        var arrays = SQLStore.BatchArrays()
+        arrays.append(pending(builder.write(since: 1, idempotency: record)))
+        arrays.append(pending(builder.write(since: 2)))
+        let counts = arrays.parameters.map { value -> Int in
+            if case .array(let array) = value { return array.count }
+            return -1
+        }
+        #expect(counts == Array(repeating: 2, count: 17) + Array(repeating: 3, count: 9) + Array(repeating: 1, count: 6))
+        let types = arrays.parameters.compactMap { value -> PostgresArray.ElementType? in
+            if case .array(let array) = value { return array.elementType }
+            return nil
+        }
+        #expect(types == SQLStore.BatchArrays.caseColumns + SQLStore.BatchArrays.eventColumns
+            + SQLStore.BatchArrays.rememberedColumns)
     }
 
     /// Array parameters are PostgreSQL's only; SQLite says so instead of
