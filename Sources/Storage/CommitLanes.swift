@@ -66,6 +66,8 @@ final class CommitLanes: Sendable {
     let spin: Duration
     /// Waits that ended while the lane was polling without sleeping.
     private let spinHits = Atomic<Int64>(0)
+    /// Changes committed alone after their shared statement failed as a whole.
+    private let retriedAlone = Atomic<Int64>(0)
     private let pool: ConnectionPool
     private let state: Mutex<State>
     /// One wake-up descriptor per lane: how anyone interrupts its poll(2).
@@ -144,7 +146,8 @@ final class CommitLanes: Sendable {
             GroupCommitStatus(lanes: s.machine.lanes, lanesRunning: s.machine.lanesRunning, queued: s.machine.queue.count,
                               batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch,
                               spinMicroseconds: Int64(spin / .microseconds(1)),
-                              spinHits: spinHits.load(ordering: .relaxed))
+                              spinHits: spinHits.load(ordering: .relaxed),
+                              retriedAlone: retriedAlone.load(ordering: .relaxed))
         }
     }
 
@@ -368,6 +371,7 @@ final class CommitLanes: Sendable {
         let batch = waiters.map(\.pending)
         var plan = SQLStore.plan(batch)
         let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)
+        if together == nil { retriedAlone.add(Int64(plan.together.count), ordering: .relaxed) }
         let outcomes = SQLStore.finishBatch(batch, plan: &plan, together: together, on: session)
         let alone = batch.count == 1
         return zip(waiters, outcomes).map { ($0, $1.map { alone }) }

@@ -142,13 +142,19 @@ public struct GroupCommitStatus: Sendable, Equatable {
     public var spinMicroseconds: Int64
     /// Waits of a lane that ended while it polled without sleeping.
     public var spinHits: Int64
+    /// Changes committed alone, one statement each, because the statement
+    /// they shared with others failed as a whole (a clashing idempotency
+    /// key, a deadlock — or a fault in that statement, which this makes
+    /// visible: correct, but slow).
+    public var retriedAlone: Int64
 
     public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int,
-                spinMicroseconds: Int64 = 0, spinHits: Int64 = 0) {
+                spinMicroseconds: Int64 = 0, spinHits: Int64 = 0, retriedAlone: Int64 = 0) {
         self.lanes = lanes; self.lanesRunning = lanesRunning; self.queued = queued
         self.batches = batches; self.changes = changes; self.largestBatch = largestBatch
         self.spinMicroseconds = spinMicroseconds
         self.spinHits = spinHits
+        self.retriedAlone = retriedAlone
     }
 }
 

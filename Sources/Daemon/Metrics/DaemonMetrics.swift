@@ -95,7 +95,7 @@ public final class DaemonMetrics: Sendable {
     private let uptime: Gauge
     private let poolGauges: (size: Gauge, inUse: Gauge, idle: Gauge, waiting: Gauge)
     private let groupCommitCounters: (batches: Prometheus.Counter, changes: Prometheus.Counter,
-                                       spinHits: Prometheus.Counter)
+                                       spinHits: Prometheus.Counter, retriedAlone: Prometheus.Counter)
     private let groupCommitQueued: Gauge
 
     public init() {
@@ -141,7 +141,9 @@ public final class DaemonMetrics: Sendable {
                       gauge("pool", "waiters", "Work waiting for a database connection."))
         groupCommitCounters = (counter("group_commit_batches", "Group-commit batches committed (PostgreSQL)."),
                                counter("group_commit_changes", "Case changes committed in group-commit batches."),
-                               counter("group_commit_spin_hits", "Commit-lane waits that ended while the lane polled without sleeping."))
+                               counter("group_commit_spin_hits", "Commit-lane waits that ended while the lane polled without sleeping."),
+                               counter("group_commit_retried_alone",
+                                       "Case changes committed alone after the statement of their batch failed as a whole."))
         groupCommitQueued = gauge("group_commit", "queued", "Case changes waiting for a commit lane.")
     }
 
@@ -273,6 +275,7 @@ public final class DaemonMetrics: Sendable {
             (groupCommitCounters.batches, sample.pool?.groupCommit?.batches ?? 0),
             (groupCommitCounters.changes, sample.pool?.groupCommit?.changes ?? 0),
             (groupCommitCounters.spinHits, sample.pool?.groupCommit?.spinHits ?? 0),
+            (groupCommitCounters.retriedAlone, sample.pool?.groupCommit?.retriedAlone ?? 0),
         ]
         let growth = state.withLock { state in
             sampled.map { counter, total in

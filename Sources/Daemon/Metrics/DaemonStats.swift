@@ -114,6 +114,7 @@ public struct DaemonStats: Sendable, Equatable {
                     Field("queued", "\(group.queued)"), Field("batches", "\(group.batches)"),
                     Field("changes", "\(group.changes)"), Field("largest-batch", "\(group.largestBatch)"),
                     Field("spin-us", "\(group.spinMicroseconds)"), Field("spin-hits", "\(group.spinHits)"),
+                    Field("retried-alone", "\(group.retriedAlone)"),
                 ]))
             }
         }

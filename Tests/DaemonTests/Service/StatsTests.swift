@@ -101,6 +101,7 @@ import Testing
         #expect(group["changes"] == "4")  // the opening and three notes, one after another
         #expect(group["batches"] == "4" && group["largest-batch"] == "1")
         #expect(group["queued"] == "0")
+        #expect(group["retried-alone"] == "0")
         // Whether a lane caught an answer spinning depends on timing; that it does is CommitLanesTests'.
         #expect(group["spin-hits"].flatMap { Int($0) } != nil)
         #expect(group["spin-us"] == "\(Int(PostgresStore.defaultCommitSpin / .microseconds(1)))")
