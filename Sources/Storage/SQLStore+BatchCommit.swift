@@ -55,7 +55,7 @@ extension SQLStore {
     static func statement(writing changes: [PendingCommit]) -> (sql: String, params: [SQLValue]) {
         precondition(!changes.isEmpty)
         if changes.count == 1 { return singleStatement(changes[0]) }
-        // Rows in id order, so two batches touching the same cases lock them in
+        // Rows in case-number order, so two batches touching the same cases lock them in
         // the same order (a deadlock is still survived: see above).
         var arrays = BatchArrays()
         for pending in changes.sorted(by: { $0.number < $1.number }) { arrays.append(pending) }
