@@ -302,7 +302,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - libpq plumbing
 
-    /// Turns parameters into the C string array libpq wants, for the
+    /// Turns parameters into what libpq wants — values, and for binary ones
+    /// their lengths and formats (nil for both when all are text) — for the
     /// duration of `call`.
     func withParameters<R>(
         _ params: [PostgresValue?],

@@ -22,21 +22,16 @@ public enum PostgresValue: Sendable, Hashable {
         case binary([UInt8])
     }
 
+    /// Scalars in the text format PostgreSQL parses on input; arrays in
+    /// binary.
     var encoding: Encoding {
-        if case .array(let array) = self { return .binary(array.binaryEncoding) }
-        return .text(textEncoding)
-    }
-
-    /// The text-format encoding PostgreSQL parses on input (an array has
-    /// none here: it always travels in binary).
-    private var textEncoding: String {
         switch self {
-        case .array: preconditionFailure("arrays are sent in binary format")
-        case .text(let string): return string
-        case .int(let value): return String(value)
-        case .double(let value): return String(value)  // "inf", "nan" are accepted too
-        case .bool(let value): return value ? "t" : "f"
-        case .bytes(let bytes): return "\\x" + Hex.encode(bytes)
+        case .text(let string): return .text(string)
+        case .int(let value): return .text(String(value))
+        case .double(let value): return .text(String(value))  // "inf", "nan" are accepted too
+        case .bool(let value): return .text(value ? "t" : "f")
+        case .bytes(let bytes): return .text("\\x" + Hex.encode(bytes))
+        case .array(let array): return .binary(array.binaryEncoding)
         }
     }
 }
