@@ -213,4 +213,22 @@ struct ConnectionTests {
         #expect(reply.status?["count"] == "0")
         #expect(server.mismatches.isEmpty, "\(server.requests)")
     }
+
+    @Test func aSilentServerTimesOutEveryWayOfWaiting() throws {
+        // The server takes two PINGs and says nothing.
+        let server = try FakeControlServer([Exchange("PING", reply: ""), Exchange("PING", reply: ""),
+                                            Exchange("QUIT", reply: "250 OK bye")])
+        let connection = try ControlConnection(to: .unix(path: server.path), timeout: .milliseconds(300))
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(throws: ClientError.timedOut) { try connection.ping() }
+        #expect(clock.now - start >= .milliseconds(250), "gave up before its timeout")
+        // Nothing has arrived: a zero timeout looks without waiting, a short one waits and says so.
+        #expect(try connection.pumpEvents(timeout: .zero) == false)
+        #expect(try connection.pumpEvents(timeout: .milliseconds(20)) == false)
+        // The per-call timeout did not replace the connection's: a request still waits 300 ms.
+        let again = clock.now
+        #expect(throws: ClientError.timedOut) { try connection.ping() }
+        #expect(clock.now - again >= .milliseconds(250), "the connection's timeout was lost")
+    }
 }
