@@ -3,11 +3,11 @@ import CaseEngine
 
 // Writing changes on PostgreSQL: one change in one statement, several changes
 // (a group-commit batch, see `CommitLanes`) in ONE statement too — one
-// transaction, one WAL flush — taking its rows as arrays (`BatchArrays`). Each change of a batch is still atomic and
-// conflict-checked on its own: its projection update carries its own version
-// guard, and only changes whose guard held get their events and idempotency
-// record inserted. A change that loses its guard is answered `.conflict`; the
-// others in the batch commit.
+// transaction, one WAL flush — taking its rows as arrays (`BatchArrays`).
+// Each change of a batch is still atomic and conflict-checked on its own: its
+// projection update carries its own version guard, and only changes whose
+// guard held get their events and idempotency record inserted. A change that
+// loses its guard is answered `.conflict`; the others in the batch commit.
 //
 // What cannot be decided per change inside one statement — a clash on an
 // idempotency key, a trigger refusing a row, a deadlock with another batch —
@@ -55,8 +55,8 @@ extension SQLStore {
     static func statement(writing changes: [PendingCommit]) -> (sql: String, params: [SQLValue]) {
         precondition(!changes.isEmpty)
         if changes.count == 1 { return singleStatement(changes[0]) }
-        // Rows in case-number order, so two batches touching the same cases lock them in
-        // the same order (a deadlock is still survived: see above).
+        // Rows in case-number order, so two batches touching the same cases
+        // lock them in the same order (a deadlock is still survived: see above).
         var arrays = BatchArrays()
         for pending in changes.sorted(by: { $0.number < $1.number }) { arrays.append(pending) }
         return (batchStatement, arrays.parameters)
