@@ -14,6 +14,11 @@
 /// Why a caller sends: the hand-over to a lane thread (wake it, let it run)
 /// cost about 20 µs on the critical path of every lone change, on top of the
 /// lane's own turn-around (docs/performance.md).
+///
+/// Except when the lane is polling without sleeping (`laneStartsSpinning`):
+/// then it is awake on a processor of its own, sees a queued change within
+/// a microsecond or two, and sends it itself. The caller's processor, which
+/// has the next request to read, is spared the send.
 struct CommitLaneMachine {
     enum Phase: Equatable {
         /// No thread.
@@ -45,6 +50,9 @@ struct CommitLaneMachine {
         /// Queued for lane `lane`, which is parked: wake it (it takes the
         /// queue when it runs, and whatever arrived meanwhile with it).
         case queuedWakeLane(Int)
+        /// Queued for lane `lane`, which is parked and polling without
+        /// sleeping: nudge it (no system call needed; it looks between polls).
+        case queuedNudgeLane(Int)
         /// The lanes are closed.
         case refuse
     }
@@ -76,6 +84,8 @@ struct CommitLaneMachine {
     private(set) var laneWaitsForSender: [Bool]
     /// Per lane: parked, but asked to wake and take the queue.
     private(set) var wakeRequested: [Bool]
+    /// Per lane: parked and polling without sleeping (`laneStartsSpinning`).
+    private(set) var spinning: [Bool]
     /// Changes in the batch taken last. Above one, changes are arriving
     /// together: a parked lane is then woken to take the queue rather than
     /// sent on at once, and the changes that arrive while it wakes join the
@@ -103,6 +113,7 @@ struct CommitLaneMachine {
         unflushed = Array(repeating: false, count: lanes)
         laneWaitsForSender = Array(repeating: false, count: lanes)
         wakeRequested = Array(repeating: false, count: lanes)
+        spinning = Array(repeating: false, count: lanes)
         self.maxBatch = maxBatch
     }
 
@@ -126,6 +137,14 @@ struct CommitLaneMachine {
     mutating func commit(_ waiter: Int) -> CommitAction {
         if closed { return .refuse }
         if let lane = phases.firstIndex(of: .parked) {
+            if lastBatchSize <= 1 && queue.isEmpty && spinning[lane] {
+                // The lane is awake and polling: it sends the change itself,
+                // so the send (and the wake-up of PostgreSQL's backend it
+                // causes) costs its processor, not the caller's.
+                queue.append(waiter)
+                wakeRequested[lane] = true
+                return .queuedNudgeLane(lane)
+            }
             if lastBatchSize <= 1 && queue.isEmpty {
                 phases[lane] = .callerSending
                 begin(lane, [waiter])
@@ -181,6 +200,7 @@ struct CommitLaneMachine {
     /// other lane will come back to it by itself.
     mutating func laneConnectFailed(_ lane: Int) -> (fail: [Int], wake: Int?) {
         phases[lane] = .stopped
+        spinning[lane] = false
         inFlight[lane] = []
         guard lanesRunning == 0 else {
             guard !queue.isEmpty, !phases.contains(where: { [.callerSending, .awaiting, .working, .connecting].contains($0) }),
@@ -215,6 +235,7 @@ struct CommitLaneMachine {
             // Nothing was sent: the server speaks on its own (it is going
             // away, say). Keep callers off the session while it is read.
             phases[lane] = .working
+            spinning[lane] = false
             return .read
         case .callerSending:
             laneWaitsForSender[lane] = true
@@ -244,10 +265,26 @@ struct CommitLaneMachine {
     /// lane reconnects.
     mutating func sessionLost(_ lane: Int) -> [Int] {
         phases[lane] = .connecting
+        spinning[lane] = false
         unflushed[lane] = false
         laneWaitsForSender[lane] = false
         defer { inFlight[lane] = [] }
         return inFlight[lane]
+    }
+
+    /// `lane`, parked, begins to poll without sleeping; while it does, a
+    /// lone change is queued for it rather than sent by its caller.
+    mutating func laneStartsSpinning(_ lane: Int) {
+        precondition(phases[lane] == .parked)
+        spinning[lane] = true
+    }
+
+    /// `lane` stops polling without sleeping (it found something, or its
+    /// spin time is over). True when it was nudged meanwhile: it must then
+    /// not sleep but take the queue (`woken`).
+    mutating func laneStopsSpinning(_ lane: Int) -> Bool {
+        spinning[lane] = false
+        return wakeRequested[lane]
     }
 
     /// `lane` waited its idle time on a parked session: it may stop, unless a
@@ -255,6 +292,7 @@ struct CommitLaneMachine {
     mutating func idleTimedOut(_ lane: Int) -> Bool {
         guard phases[lane] == .parked, queue.isEmpty else { return false }
         phases[lane] = .stopped
+        spinning[lane] = false
         return true
     }
 
@@ -279,6 +317,7 @@ struct CommitLaneMachine {
 
     private mutating func next(_ lane: Int) -> LaneStep {
         wakeRequested[lane] = false
+        spinning[lane] = false
         if !queue.isEmpty {
             let taken = Array(queue.prefix(maxBatch))
             queue.removeFirst(taken.count)

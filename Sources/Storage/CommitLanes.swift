@@ -34,6 +34,10 @@ import Glibc
 /// the wake-up of a sleeping thread added 20–25 µs to every lone change. It
 /// does so only when its previous wait was over within `spin`: a lane whose
 /// changes come seconds apart would spin in vain after each.
+/// While a parked lane spins, the next change is left to it rather than sent
+/// by its caller (the caller sets a flag the lane looks at between polls),
+/// and is not even encoded up front: the lane's processor is idle then, and
+/// the caller's is the one its client's next request waits for.
 ///
 /// A lane thread starts when a change finds no lane running, and ends after
 /// `idleTimeout` parked, giving its session back: an idle store keeps no
@@ -72,6 +76,17 @@ final class CommitLanes: Sendable {
     private let state: Mutex<State>
     /// One wake-up descriptor per lane: how anyone interrupts its poll(2).
     private let wakes: [WakeDescriptor]
+    /// One flag per lane, looked at between the polls of a lane polling
+    /// without sleeping: cheaper than the wake-up descriptor (no system call).
+    private let nudges: [Nudge]
+    /// A lane is parked and polling without sleeping (there is at most one:
+    /// see `CommitLaneMachine.spinsWhileWaiting`).
+    private let spinning = Atomic<Bool>(false)
+
+    /// Whether a lane idles, polling, for the next change: a hint (read
+    /// without the lock) that the next change will most likely go alone,
+    /// sent by that lane, whose processor has time to spare.
+    var laneIsSpinning: Bool { spinning.load(ordering: .relaxed) }
     /// Signalled by each lane thread that ends after `close` began.
     private let ended = DispatchSemaphore(value: 0)
 
@@ -87,6 +102,7 @@ final class CommitLanes: Sendable {
         var wakes: [WakeDescriptor] = []
         for _ in 0..<lanes { wakes.append(try WakeDescriptor()) }
         self.wakes = wakes
+        nudges = (0..<lanes).map { _ in Nudge() }
     }
 
     /// Commits the change alone or with others; returns or throws once its
@@ -105,7 +121,7 @@ final class CommitLanes: Sendable {
                 case .refuse: s.waiters[id] = nil
                 case .queuedStartLane: s.threads += 1
                 case .send(let lane): return (id, action, s.sessions[lane])
-                case .queued, .queuedWakeLane: break
+                case .queued, .queuedWakeLane, .queuedNudgeLane: break
                 }
                 return (id, action, nil as PostgresSQLConnection?)
             }
@@ -118,6 +134,8 @@ final class CommitLanes: Sendable {
                 startThread(lane)
             case .queuedWakeLane(let lane):
                 wakes[lane].signal()
+            case .queuedNudgeLane(let lane):
+                nudges[lane].set()
             case .send(let lane):
                 // A lane parks only once its session is in place.
                 send(id, pending, on: lane, session: session!)
@@ -289,9 +307,18 @@ final class CommitLanes: Sendable {
     private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool,
                       lastWaitShort: inout Bool) -> Waited
     {
+        let spinMayPay = spin > .zero && lastWaitShort
+        // Cleared before the lane says it spins: a nudge after that is for
+        // this spin. (One from a caller that stalled past a whole turn of the
+        // lane can still end it early; the lane then sleeps this once.)
+        if spinMayPay { nudges[lane].clear() }
         let (parked, unflushed, spins) = state.withLock { s in
-            (s.machine.phases[lane] == .parked, s.machine.unflushed[lane], s.machine.spinsWhileWaiting)
+            let parked = s.machine.phases[lane] == .parked
+            let spins = s.machine.spinsWhileWaiting && spinMayPay
+            if spins && parked { s.machine.laneStartsSpinning(lane) }
+            return (parked, s.machine.unflushed[lane], spins)
         }
+        if spins && parked { spinning.store(true, ordering: .relaxed) }
         var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
         if !forSenderOnly {
             // libpq drops the socket of a connection it found broken.
@@ -302,8 +329,15 @@ final class CommitLanes: Sendable {
         let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
         var ready: Int32 = 0
         let started = ContinuousClock.now
-        if spins && spin > .zero && lastWaitShort {
-            ready = pollWithoutSleeping(&descriptors, until: started.advanced(by: spin))
+        if spins {
+            ready = pollWithoutSleeping(&descriptors, until: started.advanced(by: spin), nudge: nudges[lane])
+            if parked { spinning.store(false, ordering: .relaxed) }
+            if parked && state.withLock({ $0.machine.laneStopsSpinning(lane) }) && ready == 0 {
+                // A change was queued for it while it polled.
+                spinHits.add(1, ordering: .relaxed)
+                lastWaitShort = true
+                return .next(state.withLock { $0.machine.woken(lane) })
+            }
             if ready > 0 { spinHits.add(1, ordering: .relaxed) }
         }
         if ready == 0 { ready = poll(&descriptors, nfds_t(descriptors.count), timeout) }
@@ -334,10 +368,18 @@ final class CommitLanes: Sendable {
 
     /// poll(2) with no timeout, again and again until something is ready or
     /// `deadline` has passed; poll's result.
-    private func pollWithoutSleeping(_ descriptors: inout [pollfd], until deadline: ContinuousClock.Instant) -> Int32 {
+    /// Stops early, returning 0, when nudged.
+    private func pollWithoutSleeping(_ descriptors: inout [pollfd], until deadline: ContinuousClock.Instant,
+                                     nudge: Nudge) -> Int32
+    {
         while true {
             let ready = poll(&descriptors, nfds_t(descriptors.count), 0)
             if ready != 0 || ContinuousClock.now >= deadline { return ready }
+            if nudge.isSet { return 0 }
+            // Give way at once to a thread woken on this processor (an event
+            // loop, the client, PostgreSQL's backend): spinning is for when
+            // the processor has nothing else to do.
+            sched_yield()
         }
     }
 
@@ -412,6 +454,14 @@ final class CommitLanes: Sendable {
     private static func lost(_ error: StoreError) -> StoreError {
         error.code == .unavailable ? error : StoreError(.unavailable, "PostgreSQL connection failed: \(error.message)")
     }
+}
+
+/// A flag set for a lane polling without sleeping.
+private final class Nudge: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    func clear() { flag.store(false, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// A pipe that interrupts a lane's poll(2): written to wake the lane, read

@@ -5,7 +5,7 @@ extension SQLStore {
     /// rows' 17, the events' 9, the idempotency records' 6 — in binary
     /// format, so that PostgreSQL copies the values instead of parsing them
     /// (see `PostgresArray`). Each change's elements were encoded when it was
-    /// queued (`PendingCommit`); here they are only split among the arrays.
+    /// queued (`PendingCommit.batch`); here they are only split among the arrays.
     struct BatchArrays {
         static let caseColumns: [PostgresArray.ElementType] = [
             .text /* id */, .text /* title */, .text /* state */, .text /* stage */, .int8 /* version */,
@@ -27,9 +27,10 @@ extension SQLStore {
         private var remembered = rememberedColumns.map(PostgresArray.init(of:))
 
         mutating func append(_ pending: PendingCommit) {
-            Self.split(pending.caseElements, into: &cases)
-            Self.split(pending.eventElements, into: &events)
-            if let row = pending.rememberedElements { Self.split(row, into: &remembered) }
+            let form = pending.batch
+            Self.split(form.caseElements, into: &cases)
+            Self.split(form.eventElements, into: &events)
+            if let row = form.rememberedElements { Self.split(row, into: &remembered) }
         }
 
         /// `$1…$17` the cases, `$18…$26` the events, `$27…$32` the records.

@@ -139,12 +139,13 @@ extension SQLStore {
     /// audit primary key or the idempotency key aborts it all.
     static func singleStatement(_ pending: PendingCommit) -> (sql: String, params: [SQLValue]) {
         let write = pending.write
+        let form = pending.single
         let opening = write.expectedVersion == 0
         var params = opening
-            ? openParams(write, number: pending.number, body: pending.body)
-            : projectionParams(write, body: pending.body) + [.int(write.expectedVersion)]
+            ? openParams(write, number: pending.number, body: form.body)
+            : projectionParams(write, body: form.body) + [.int(write.expectedVersion)]
         var events = RecordsetJSON()
-        events.append(rows: pending.eventRows)
+        events.append(rows: form.eventRows)
         params.append(.text(events.text))
         let idem = write.idempotency
         params += [.optional(idem?.user), .optional(idem?.key), .optional(idem?.digest), .optional(idem?.reply),

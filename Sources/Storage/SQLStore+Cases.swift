@@ -119,7 +119,10 @@ extension SQLStore {
         else { throw StoreError(.failure, "events and projection of \(c.id) do not line up") }
         guard let number = Self.caseNumber(c.id) else { throw StoreError(.failure, "\(c.id) is not a case id") }
         if dialect == .postgres {
-            let pending = PendingCommit(write: write, number: number, whenDurable: whenDurable)
+            // Encoded here, off the lane — unless the lane idles polling
+            // for the next lone change, which it then encodes itself.
+            let pending = PendingCommit(write: write, number: number,
+                                        encodeNow: !(groupCommit?.laneIsSpinning ?? false), whenDurable: whenDurable)
             if let groupCommit {
                 // A lone change's whenDurable ran on the lane already.
                 if try await groupCommit.commit(pending) { return }

@@ -3,43 +3,92 @@ import CaseEngine
 import PostgresClient
 
 extension SQLStore {
-    /// A PostgreSQL change on its way to a statement, encoded up front.
+    /// A PostgreSQL change on its way to a statement, usually encoded up
+    /// front.
     ///
-    /// Why encode here: the commit lane writes every batch of this instance
-    /// one after the other, so whatever it computes is added to the turn-around
-    /// of all of them. The change's parameters (its case body, its event rows
-    /// for `json_to_recordset`, its elements of the batch statement's arrays)
-    /// are therefore built by the caller, on its own thread, before it is
-    /// queued; the lane only splices bytes.
+    /// Why encode early: the commit lane writes every batch of this instance
+    /// one after the other, so whatever it computes is added to the
+    /// turn-around of all of them. The change's parameters — its form for
+    /// the single-change statement and its elements of the batch statement's
+    /// arrays — are therefore built by the caller, on its own thread, before
+    /// it is queued; the lane only splices bytes.
+    ///
+    /// The exception: while changes come one at a time and the lane polls
+    /// without sleeping, its processor is idle and the caller's is on the
+    /// critical path (it must be back in time for its client's next request).
+    /// Then nothing is encoded up front, and the lane builds the single
+    /// form it sends (`CommitLanes.laneIsSpinning`).
     struct PendingCommit: Sendable {
         let write: CaseWrite
         /// The case's numeric id (for ordering and for a new case's row).
         let number: Int64
+        /// Built up front, or nil: then by whoever needs it (`single`).
+        private let singleForm: SingleForm?
+        /// Built up front, or nil: then by whoever needs it (`batch`).
+        private let batchForm: BatchForm?
+        /// Run once the change is durable, before its caller is resumed
+        /// (see `Store.commit(_:whenDurable:)`).
+        var whenDurable: (@Sendable () -> Void)?
+
+        init(write: CaseWrite, number: Int64, encodeNow: Bool = true, whenDurable: (@Sendable () -> Void)? = nil) {
+            self.whenDurable = whenDurable
+            self.write = write
+            self.number = number
+            if encodeNow {
+                let body = CaseCodec.bodyText(write.stored.case)
+                let data = SQLStore.eventData(write)
+                singleForm = SingleForm(write, body: body, data: data)
+                batchForm = BatchForm(write, number: number, body: body, data: data)
+            } else {
+                singleForm = nil
+                batchForm = nil
+            }
+        }
+
+        /// The parameters of the single-change statement.
+        var single: SingleForm {
+            singleForm ?? SingleForm(write, body: CaseCodec.bodyText(write.stored.case), data: SQLStore.eventData(write))
+        }
+        /// The elements of the batch statement's arrays.
+        var batch: BatchForm {
+            batchForm ?? BatchForm(write, number: number, body: CaseCodec.bodyText(write.stored.case),
+                                   data: SQLStore.eventData(write))
+        }
+    }
+
+    /// Each event's `data` as its canonical JSON text, which is what is
+    /// stored and later hashed as stored.
+    static func eventData(_ write: CaseWrite) -> [String] {
+        write.events.map { jsonText(.object($0.data)) }
+    }
+
+    /// A change as the single-change statement takes it.
+    struct SingleForm: Sendable {
         /// The case as stored in `cases.body`: canonical JSON text.
         let body: String
-        /// The events as `json_to_recordset` objects, comma-separated, for
-        /// the single-change statement.
+        /// The events as `json_to_recordset` objects, comma-separated.
         let eventRows: [UInt8]
-        /// The case row's elements of the batch statement's arrays, one per
-        /// column of `BatchArrays.caseColumns`.
+
+        init(_ write: CaseWrite, body: String, data: [String]) {
+            self.body = body
+            var events = RecordsetJSON()
+            for (e, data) in zip(write.events, data) { appendEvent(e, data: data, to: &events) }
+            eventRows = events.rowsFragment
+        }
+    }
+
+    /// A change as elements of the batch statement's arrays.
+    struct BatchForm: Sendable {
+        /// The case row's elements, one per column of `BatchArrays.caseColumns`.
         let caseElements: [UInt8]
         /// Each event's elements, one per column of `BatchArrays.eventColumns`.
         let eventElements: [UInt8]
         /// The idempotency record's elements (`BatchArrays.rememberedColumns`),
         /// when there is one.
         let rememberedElements: [UInt8]?
-        /// Run once the change is durable, before its caller is resumed
-        /// (see `Store.commit(_:whenDurable:)`).
-        var whenDurable: (@Sendable () -> Void)?
 
-        init(write: CaseWrite, number: Int64, whenDurable: (@Sendable () -> Void)? = nil) {
-            self.whenDurable = whenDurable
-            self.write = write
-            self.number = number
+        init(_ write: CaseWrite, number: Int64, body: String, data: [String]) {
             let c = write.stored.case
-            let body = CaseCodec.bodyText(c)
-            self.body = body
-
             // In the order of `BatchArrays.caseColumns`.
             var row: [UInt8] = []
             row.reserveCapacity(body.utf8.count + 300)
@@ -62,11 +111,8 @@ extension SQLStore {
             PostgresArray.encode(c.opened.rfc3339, into: &row)
             caseElements = row
 
-            var events = RecordsetJSON()
             var elements: [UInt8] = []
-            for e in write.events {
-                let data = jsonText(.object(e.data))
-                appendEvent(e, data: data, to: &events)
+            for (e, data) in zip(write.events, data) {
                 // In the order of `BatchArrays.eventColumns`.
                 PostgresArray.encode(e.chain, into: &elements)
                 PostgresArray.encode(e.seq as Int64?, into: &elements)
@@ -78,7 +124,6 @@ extension SQLStore {
                 PostgresArray.encode(e.prev, into: &elements)
                 PostgresArray.encode(e.hash, into: &elements)
             }
-            eventRows = events.rowsFragment
             eventElements = elements
 
             rememberedElements = write.idempotency.map { idem in
@@ -96,7 +141,7 @@ extension SQLStore {
     }
 
     /// One `audit_events` row for `json_to_recordset`; `data` as its canonical
-    /// JSON text, which is what is stored and later hashed as stored.
+    /// JSON text (`eventData`).
     static func appendEvent(_ e: AuditEvent, data: String, to rows: inout RecordsetJSON) {
         rows.beginRow()
         rows.field("chain", e.chain)

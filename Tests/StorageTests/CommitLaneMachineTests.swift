@@ -85,6 +85,41 @@ struct CommitLaneMachineTests {
         #expect(m.loneBatchesInARow == 1 && !m.spinsWhileWaiting)
     }
 
+    /// A lane polling without sleeping takes a lone change itself: the
+    /// caller queues it and nudges the lane, which finds the nudge when it
+    /// stops polling and sends what queued meanwhile.
+    @Test func aLoneChangeFindingItsLaneSpinningIsLeftToTheLane() {
+        var m = parkedLane()
+        m.laneStartsSpinning(0)
+        #expect(m.commit(7) == .queuedNudgeLane(0))
+        #expect(m.commit(8) == .queued)  // nudged once only
+        #expect(m.phases == [.parked] && m.queue == [7, 8])
+        #expect(m.laneStopsSpinning(0) == true)  // do not sleep: take the queue
+        #expect(m.woken(0) == .send([7, 8]))
+        m.laneSent(0, flushed: true)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.answered(0) == .park)
+        #expect(m.spinning == [false])
+    }
+
+    /// Once the lane has stopped polling (it will sleep), callers send
+    /// themselves again; a lane whose spin ended without a nudge sleeps.
+    @Test func aLaneThatStoppedSpinningIsSentOnByItsCaller() {
+        var m = parkedLane()
+        m.laneStartsSpinning(0)
+        #expect(m.laneStopsSpinning(0) == false)
+        #expect(m.commit(9) == .send(lane: 0))
+        // Unasked input while spinning: the flag goes with the parked phase.
+        _ = m.callerSent(lane: 0, flushed: true)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.answered(0) == .park)
+        m.laneStartsSpinning(0)
+        #expect(m.socketReadable(0) == .read)
+        #expect(m.spinning == [false])
+        #expect(m.commit(10) == .queued)
+        #expect(m.answered(0) == .send([10]))
+    }
+
     /// Two lanes while changes come one at a time: a change that finds the
     /// first lane busy goes on the second at once, side by side.
     @Test func aLoneChangeFindingItsLaneBusyGoesOnAnother() {
@@ -286,7 +321,7 @@ struct CommitLaneMachineTests {
     /// wake only when the machine asked for it, as the real ones: a queue
     /// left to nobody would stay unanswered and fail the test.
     @Test func everyCommitIsAnsweredOnceWhateverTheInterleaving() async {
-        await propertyCheck(count: 500, input: Gen.int(in: 0...6).array(of: 20...400)) { moves in
+        await propertyCheck(count: 500, input: Gen.int(in: 0...7).array(of: 20...400)) { moves in
             var m = Machine(lanes: 2, maxBatch: 3)
             var next = 0
             var settled: [Int: Int] = [:]  // waiter → times answered or failed
@@ -300,7 +335,7 @@ struct CommitLaneMachineTests {
                     next += 1
                     switch m.commit(next) {
                     case .send(let l): sending[l] = next
-                    case .queuedStartLane, .queuedWakeLane, .queued: break
+                    case .queuedStartLane, .queuedWakeLane, .queuedNudgeLane, .queued: break
                     case .refuse: settle([next])
                     }
                 case (2, .connecting), (3, .connecting):
@@ -325,6 +360,14 @@ struct CommitLaneMachineTests {
                     settle(m.sessionLost(lane))  // connecting again: a later move decides how that goes
                 case (6, .connecting):
                     settle(m.laneConnectFailed(lane).fail)
+                case (7, .parked):
+                    // A lane begins to poll without sleeping, or stops: if
+                    // nudged meanwhile it takes the queue, as the real one.
+                    if !m.spinning[lane] {
+                        m.laneStartsSpinning(lane)
+                    } else if m.laneStopsSpinning(lane), case .send = m.woken(lane) {
+                        m.laneSent(lane, flushed: true)
+                    }
                 default:
                     break
                 }

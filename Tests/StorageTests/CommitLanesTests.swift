@@ -271,7 +271,9 @@ struct CommitLanesTests {
         try await advance(&builder, on: lanes)  // so the wait for this one did not spin
         #expect(lanes.status.spinHits == before)
         try await advance(&builder, on: lanes)  // the last wait was short again: caught spinning
-        #expect(lanes.status.spinHits == before + 1)
+        // The answer found it spinning; so did the change itself, if it came
+        // once the lane had begun to spin (then the lane took and sent it).
+        #expect((before + 1...before + 2).contains(lanes.status.spinHits))
         await lanes.close()
         try await db.expectIntact()
     }

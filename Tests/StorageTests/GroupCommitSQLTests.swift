@@ -196,6 +196,26 @@ struct GroupCommitSQLTests {
             + SQLStore.BatchArrays.rememberedColumns)
     }
 
+    /// A change left unencoded (for a lane that encodes it itself) makes
+    /// the very statements of one encoded up front, alone and in a batch.
+    @Test func aChangeEncodedLateMakesTheSameStatements() {
+        var builder = CaseBuilder(id: "C-000009", at: t0)
+        builder.append(at: t0.adding(seconds: 1), data: ["s": .string("é \"q\"")])
+        let record = IdempotencyRecord(user: "alice", key: "k", digest: "d", reply: "250 ok", expires: t0)
+        let write = builder.write(since: 1, idempotency: record)
+        var other = CaseBuilder(id: "C-000010", at: t0)
+        other.append(at: t0.adding(seconds: 2))
+        let number = SQLStore.caseNumber(write.stored.case.id)!
+        let early = SQLStore.PendingCommit(write: write, number: number, encodeNow: true)
+        let late = SQLStore.PendingCommit(write: write, number: number, encodeNow: false)
+        let single = SQLStore.statement(writing: [early])
+        #expect(single.sql == SQLStore.singleUpdateStatement)
+        #expect(SQLStore.statement(writing: [late]) == single)
+        let batch = SQLStore.statement(writing: [early, pending(other.write(since: 1))])
+        #expect(batch.sql == SQLStore.batchStatement)
+        #expect(SQLStore.statement(writing: [late, pending(other.write(since: 1))]) == batch)
+    }
+
     /// Array parameters are PostgreSQL's only; SQLite says so instead of
     /// binding something else.
     @Test func sqliteRefusesArrayParameters() async throws {
