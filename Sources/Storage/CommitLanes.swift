@@ -24,9 +24,10 @@ import Glibc
 ///   (`SQLStore.outcomes`); what it cannot decide is committed alone, on the
 ///   lane, waiting. The lane then sends the next batch, if changes are
 ///   queued, and only then resumes the answered batch's callers. A change
-///   committed alone also has its `whenDurable` run by the lane, just after
-///   its caller is resumed (the daemon sends the reply from there); a
-///   batch's are left to its callers (see `resume`).
+///   committed alone also has its `whenDurable` run by the lane, just before
+///   its caller is resumed (the daemon sends the reply from there), and the
+///   rest of its request runs on the lane too (`JobAdoption`); a batch's are
+///   left to its callers (see `resume`).
 ///
 /// While changes come one at a time, a waiting lane first polls its socket
 /// without sleeping, for up to `spin`, and only then sleeps in poll(2)
@@ -421,19 +422,25 @@ final class CommitLanes: Sendable {
 
     /// Resumes the callers of an answered batch.
     ///
-    /// A change committed alone also has its `whenDurable` run here, just
-    /// after its caller is resumed: the daemon sends the reply from there, a
-    /// thread hand-over sooner than the event loop could. Its caller first,
-    /// because waking the event loop takes longer than the reply takes to
-    /// reach the client, and the loop must be ready for the client's next
+    /// A change committed alone also has its `whenDurable` run here: the
+    /// daemon sends the reply from there, a thread hand-over sooner than the
+    /// event loop could. Then its caller is resumed, and what is left of the
+    /// request runs on this thread (`JobAdoption`) rather than waking the
+    /// caller's event loop, which stays asleep until the client's next
     /// request. Larger batches leave `whenDurable` to their callers: a lane
     /// writes every batch of this instance in turn, and replies written one
     /// by one here made every batch wait for them — measured slower at 8 and
     /// 32 connections (docs/performance.md).
     private func resume(_ answered: [(Waiter, Outcome)]) {
         for (waiter, outcome) in answered {
-            waiter.continuation.resume(returning: outcome)
-            if case .success(true) = outcome { waiter.pending.whenDurable?() }
+            if case .success(true) = outcome, let whenDurable = waiter.pending.whenDurable {
+                // The reply goes first; the rest of the request runs here,
+                // and the event loop is not woken for it (JobAdoption).
+                whenDurable()
+                JobAdoption.adopting { waiter.continuation.resume(returning: outcome) }
+            } else {
+                waiter.continuation.resume(returning: outcome)
+            }
         }
     }
 

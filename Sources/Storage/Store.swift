@@ -59,9 +59,9 @@ public protocol Store: Sendable {
     /// `.conflict` and nothing is written.
     ///
     /// `whenDurable` runs once the transaction is committed — durable — on
-    /// whichever thread learned it (a commit lane's, perhaps), possibly just
-    /// after this has returned: the earliest moment the change may be
-    /// announced. It must not block. It does not run when the commit fails.
+    /// whichever thread learned it (a commit lane's, perhaps), before this
+    /// returns: the earliest moment the change may be announced. It must not
+    /// block. It does not run when the commit fails.
     func commit(_ write: CaseWrite, whenDurable: (@Sendable () -> Void)?) async throws(StoreError)
 
     // MARK: Audit

@@ -1,4 +1,5 @@
 import NIOCore
+import Storage
 
 /// Runs a connection's Swift task on the event loop that owns its channel.
 ///
@@ -19,6 +20,8 @@ final class EventLoopTaskExecutor: TaskExecutor {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        // A commit lane resuming a lone change's request finishes it itself.
+        if JobAdoption.offer(job, executor: asUnownedTaskExecutor()) { return }
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

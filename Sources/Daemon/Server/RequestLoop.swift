@@ -38,6 +38,7 @@ struct RequestLoop {
             watcher?.startForwarding()
         }
         for try await buffer in inbound {
+            await returnToEventLoop()
             framer.feed(Array(buffer.readableBytesView)[...])
             while true {
                 let line: [UInt8]
@@ -50,9 +51,18 @@ struct RequestLoop {
                     return
                 }
                 connection.control.touch()
+                await returnToEventLoop()
                 if try await take(line, session: &session) == .stop { return }
             }
         }
+    }
+
+    /// Back to the connection's event loop, if a commit lane finished the
+    /// last request (`JobAdoption`): requests are served there, never on a
+    /// lane. A re-enqueue of the task on its executor, from a thread that
+    /// adopts nothing now, lands on the loop.
+    private func returnToEventLoop() async {
+        while !connection.channel.channel.eventLoop.inEventLoop { await Task.yield() }
     }
 
     /// One line: part of a data block, or a request.

@@ -215,7 +215,6 @@ extension CommandService {
                 caseCache.remove(prepared.after.id)
                 throw storeFailure(error)
             }
-            caseCache.put(stored)  // again, in case this ran before whenDurable (a lane runs it just after)
             metrics.changeCommitted(events: prepared.events.count)
             publish(prepared.events, template: prepared.after.template, state: prepared.after.state)
             logger.info("case changed", metadata: [
