@@ -261,7 +261,11 @@ struct CommitLanesTests {
         defer { Task { await db.store.close() } }
         _ = try await publishSampleTemplate(db.store)
         var builder = try await opened(db)
-        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, spin: .milliseconds(500), pool: db.store.pool)
+        // An idle time far beyond the pause: a lane that ended and started
+        // anew (a sleep that overslept on a loaded machine) would begin with
+        // a short "last wait" and spin.
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, idleTimeout: .seconds(60), spin: .milliseconds(500),
+                                    pool: db.store.pool)
         try await advance(&builder, on: lanes, times: CommitLaneMachine.loneBatchesBeforeSpinning + 4)
         #expect(lanes.status.spinHits >= 1)
         try await Task.sleep(for: .milliseconds(1_500))  // the lane spins 500 ms in vain, then sleeps
