@@ -90,6 +90,9 @@ struct JobAdoptionTests {
         let parking = Parking()
         let task = Task(executorPreference: executor) { await parking.park() }
         let parked = await parking.take()
+        // Fully suspended first, or the resume would not go through the
+        // executor at all and the count below would be one short.
+        try? await Task.sleep(for: .milliseconds(20))
         JobAdoption.adopting {}  // a window that closed before the resume
         parked.resume()
         await task.value
