@@ -60,6 +60,9 @@ public final class TestClient: @unchecked Sendable {  // used by one test at a t
     /// waiting for the last reference to go; the descriptor is closed later.
     public func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Sends end of file but goes on reading (a half-close).
+    public func shutDownWriting() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// A small receive buffer, so that a client that never reads backs the server up quickly.
     public func shrinkReceiveBuffer() {
         var size: Int32 = 4_096

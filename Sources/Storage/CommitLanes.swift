@@ -39,6 +39,9 @@ import Glibc
 /// by its caller (the caller sets a flag the lane looks at between polls),
 /// and is not even encoded up front: the lane's processor is idle then, and
 /// the caller's is the one its client's next request waits for.
+/// A spinning lane also polls the client sockets in `watch` and reads
+/// them for the daemon, whose request then runs on the lane (`LaneWatch`);
+/// whenever it stops spinning it hands them back.
 ///
 /// A lane thread starts when a change finds no lane running, and ends after
 /// `idleTimeout` parked, giving its session back: an idle store keeps no
@@ -83,6 +86,8 @@ final class CommitLanes: Sendable {
     /// A lane is parked and polling without sleeping (there is at most one:
     /// see `CommitLaneMachine.spinsWhileWaiting`).
     private let spinning = Atomic<Bool>(false)
+    /// Client sockets a spinning lane reads for the daemon (`LaneWatch`).
+    let watch = LaneWatch()
 
     /// Whether a lane idles, polling, for the next change: a hint (read
     /// without the lock) that the next change will most likely go alone,
@@ -166,7 +171,8 @@ final class CommitLanes: Sendable {
                               batches: s.machine.batches, changes: s.machine.changes, largestBatch: s.machine.largestBatch,
                               spinMicroseconds: Int64(spin / .microseconds(1)),
                               spinHits: spinHits.load(ordering: .relaxed),
-                              retriedAlone: retriedAlone.load(ordering: .relaxed))
+                              retriedAlone: retriedAlone.load(ordering: .relaxed),
+                              laneReads: watch.counts.reads, laneHandBacks: watch.counts.handBacks)
         }
     }
 
@@ -251,6 +257,7 @@ final class CommitLanes: Sendable {
         while true {
             switch step {
             case .stop:
+                watch.handBackAll()
                 state.withLock { $0.sessions[lane] = nil }
                 return .stop
             case .send(let ids):
@@ -320,6 +327,8 @@ final class CommitLanes: Sendable {
             return (parked, s.machine.unflushed[lane], spins)
         }
         if spins && parked { spinning.store(true, ordering: .relaxed) }
+        // Client sockets are read only while the lane spins (LaneWatch).
+        if spins { watch.startAccepting() } else { watch.handBackAll() }
         var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
         if !forSenderOnly {
             // libpq drops the socket of a connection it found broken.
@@ -341,12 +350,21 @@ final class CommitLanes: Sendable {
             }
             if ready > 0 { spinHits.add(1, ordering: .relaxed) }
         }
-        if ready == 0 { ready = poll(&descriptors, nfds_t(descriptors.count), timeout) }
-        lastWaitShort = ContinuousClock.now - started <= spin
+        if ready == 0 {
+            if spins { watch.handBackAll() }  // the lane goes to sleep
+            ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+        }
+        let waited = ContinuousClock.now - started
         if ready < 0 {
-            if errno == EINTR { return .next(.park) }
+            // A signal cut the wait short: it says nothing of how long the
+            // next will be (a short "last wait" would make it spin again).
+            if errno == EINTR {
+                if waited > spin { lastWaitShort = false }
+                return .next(.park)
+            }
             return .lost(StoreError(.unavailable, "poll on the database socket failed: errno \(errno)"))
         }
+        lastWaitShort = waited <= spin
         if descriptors[0].revents != 0 { wakes[lane].drain() }
         if ready == 0 {
             return .next(state.withLock { $0.machine.idleTimedOut(lane) } ? .stop : .park)
@@ -368,14 +386,40 @@ final class CommitLanes: Sendable {
     }
 
     /// poll(2) with no timeout, again and again until something is ready or
-    /// `deadline` has passed; poll's result.
+    /// `deadline` has passed; poll's result for `descriptors`.
     /// Stops early, returning 0, when nudged.
+    /// The client sockets in `watch` are polled too; those that are ready
+    /// are served on the way (their requests may nudge the lane).
     private func pollWithoutSleeping(_ descriptors: inout [pollfd], until deadline: ContinuousClock.Instant,
                                      nudge: Nudge) -> Int32
     {
+        let own = descriptors.count
+        var all = descriptors
+        var watchedIDs: [UInt64] = []
+        var watchedVersion = UInt64.max
         while true {
-            let ready = poll(&descriptors, nfds_t(descriptors.count), 0)
-            if ready != 0 || ContinuousClock.now >= deadline { return ready }
+            let version = watch.currentVersion
+            if version != watchedVersion {
+                watchedVersion = version
+                let watched = watch.watched()
+                watchedIDs = watched.map(\.id)
+                all.removeSubrange(own...)
+                for (_, socket) in watched {
+                    all.append(pollfd(fd: socket, events: Int16(POLLIN | pollReadHangUp), revents: 0))
+                }
+            }
+            let polled = poll(&all, nfds_t(all.count), 0)
+            if polled < 0 && errno == EINTR { continue }  // a signal: poll again
+            var ready = polled
+            if polled > 0 && all.count > own {
+                let served = (own..<all.count).filter { all[$0].revents != 0 }.map { (watchedIDs[$0 - own], all[$0].revents) }
+                ready -= Int32(served.count)
+                if !served.isEmpty { watch.serve(served) }
+            }
+            if ready != 0 || ContinuousClock.now >= deadline {
+                for i in 0..<own { descriptors[i].revents = all[i].revents }
+                return ready
+            }
             if nudge.isSet { return 0 }
             // Give way at once to a thread woken on this processor (an event
             // loop, the client, PostgreSQL's backend): spinning is for when
@@ -447,6 +491,7 @@ final class CommitLanes: Sendable {
     /// The session broke: fail its batch, give the session back as unusable,
     /// and connect again.
     private func lose(_ lane: Int, _ session: PostgresSQLConnection, _ error: StoreError) -> End {
+        watch.handBackAll()
         session.discard()
         let failed = state.withLock { s in
             s.sessions[lane] = nil

@@ -14,8 +14,9 @@ import NIOPosix
 ///
 /// Executors take part by offering their jobs (`offer`); one that does not
 /// is never affected. The adopted job runs only until its task next
-/// suspends; a task that would go on to a new request must first return to
-/// its event loop (`RequestLoop`), so a lane never runs anyone's request.
+/// suspends. A task that would go on to a new request returns to its event
+/// loop first (`RequestLoop`) — unless the lane read that request itself
+/// (`LaneWatch`), and then only for the few kinds a lane serves.
 public enum JobAdoption {
     private final class Slot {
         var open = false

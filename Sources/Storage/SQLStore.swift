@@ -13,6 +13,8 @@ public final class SQLStore: Store {
     /// PostgreSQL only: gathers concurrent case changes into shared transactions.
     let groupCommit: CommitLanes?
 
+    public var laneWatch: LaneWatch? { groupCommit?.watch }
+
     init(pool: ConnectionPool, dialect: Dialect, logger: Logger, commitLanes: Int = 0, commitSpin: Duration = .zero,
          maxBatch: Int = 128) throws(StoreError)
     {

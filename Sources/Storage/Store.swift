@@ -89,6 +89,10 @@ public protocol Store: Sendable {
 
     /// The database connections' use right now; nil when the store has no pool.
     func poolStatus() -> PoolStatus?
+
+    /// Client sockets a spinning commit lane may read for the daemon
+    /// (`LaneWatch`); nil when the store has no commit lanes.
+    var laneWatch: LaneWatch? { get }
 }
 
 extension Store {
@@ -97,6 +101,8 @@ extension Store {
     }
 
     public func poolStatus() -> PoolStatus? { nil }
+
+    public var laneWatch: LaneWatch? { nil }
 }
 
 /// A connection pool's use at one moment (STATS, the metrics endpoint).
@@ -147,14 +153,21 @@ public struct GroupCommitStatus: Sendable, Equatable {
     /// key, a deadlock — or a fault in that statement, which this makes
     /// visible: correct, but slow).
     public var retriedAlone: Int64
+    /// Client requests a spinning lane read itself (`LaneWatch`), and
+    /// sockets it handed back to their event loops unread.
+    public var laneReads: Int64
+    public var laneHandBacks: Int64
 
     public init(lanes: Int, lanesRunning: Int, queued: Int, batches: Int64, changes: Int64, largestBatch: Int,
-                spinMicroseconds: Int64 = 0, spinHits: Int64 = 0, retriedAlone: Int64 = 0) {
+                spinMicroseconds: Int64 = 0, spinHits: Int64 = 0, retriedAlone: Int64 = 0,
+                laneReads: Int64 = 0, laneHandBacks: Int64 = 0) {
         self.lanes = lanes; self.lanesRunning = lanesRunning; self.queued = queued
         self.batches = batches; self.changes = changes; self.largestBatch = largestBatch
         self.spinMicroseconds = spinMicroseconds
         self.spinHits = spinHits
         self.retriedAlone = retriedAlone
+        self.laneReads = laneReads
+        self.laneHandBacks = laneHandBacks
     }
 }
 

@@ -27,7 +27,7 @@ struct Settings {
     static let keys: Set<String> = [
         "database", "data-dir", "log-level", "socket", "listen", "workflows", "peer-auth",
         "max-connections", "idle-timeout", "max-line", "tick", "pool-size", "commit-lanes", "commit-spin", "case-cache",
-        "tls-cert", "tls-key", "metrics-listen", "cluster-events",
+        "tls-cert", "tls-key", "metrics-listen", "cluster-events", "lane-reads",
     ]
 
     let environment: [String: String]

@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "PostgreSQL: announce committed events to other instances on the database and relay theirs to WATCH (default on; off for a deployment of one). [env: ATMP_CLUSTER_EVENTS]")
     var clusterEvents: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "PostgreSQL: let a spinning commit lane read a Unix-socket client's next request itself, sparing its event loop a wake-up (default on; only while a lane spins, see --commit-spin). [env: ATMP_LANE_READS]")
+    var laneReads: Bool?
+
     func run() async throws {
         let settings = try Settings(configPath: common.config)
         var server = ServerConfiguration()
@@ -104,6 +107,7 @@ struct Serve: AsyncParsableCommand {
         }
         let tickSeconds = try settings.integer("tick", flag: tick, range: 1...86_400) ?? 5
         let clusterEvents = try settings.boolean("cluster-events", flag: self.clusterEvents) ?? true
+        server.laneReadsRequests = try settings.boolean("lane-reads", flag: laneReads) ?? true
         let peerAuthentication = try settings.boolean("peer-auth", flag: peerAuth) ?? false
         server.peerAuthentication = peerAuthentication
         service.peerAuthentication = peerAuthentication

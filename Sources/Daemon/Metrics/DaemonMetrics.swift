@@ -95,7 +95,8 @@ public final class DaemonMetrics: Sendable {
     private let uptime: Gauge
     private let poolGauges: (size: Gauge, inUse: Gauge, idle: Gauge, waiting: Gauge)
     private let groupCommitCounters: (batches: Prometheus.Counter, changes: Prometheus.Counter,
-                                       spinHits: Prometheus.Counter, retriedAlone: Prometheus.Counter)
+                                       spinHits: Prometheus.Counter, retriedAlone: Prometheus.Counter,
+                                       laneReads: Prometheus.Counter, laneHandBacks: Prometheus.Counter)
     private let groupCommitQueued: Gauge
 
     public init() {
@@ -143,7 +144,10 @@ public final class DaemonMetrics: Sendable {
                                counter("group_commit_changes", "Case changes committed in group-commit batches."),
                                counter("group_commit_spin_hits", "Commit-lane waits that ended while the lane polled without sleeping."),
                                counter("group_commit_retried_alone",
-                                       "Case changes committed alone after the statement of their batch failed as a whole."))
+                                       "Case changes committed alone after the statement of their batch failed as a whole."),
+                               counter("group_commit_lane_reads", "Client requests a spinning commit lane read itself (Unix socket)."),
+                               counter("group_commit_lane_hand_backs",
+                                       "Client sockets a commit lane handed back to their event loops unread."))
         groupCommitQueued = gauge("group_commit", "queued", "Case changes waiting for a commit lane.")
     }
 
@@ -276,6 +280,8 @@ public final class DaemonMetrics: Sendable {
             (groupCommitCounters.changes, sample.pool?.groupCommit?.changes ?? 0),
             (groupCommitCounters.spinHits, sample.pool?.groupCommit?.spinHits ?? 0),
             (groupCommitCounters.retriedAlone, sample.pool?.groupCommit?.retriedAlone ?? 0),
+            (groupCommitCounters.laneReads, sample.pool?.groupCommit?.laneReads ?? 0),
+            (groupCommitCounters.laneHandBacks, sample.pool?.groupCommit?.laneHandBacks ?? 0),
         ]
         let growth = state.withLock { state in
             sampled.map { counter, total in

@@ -115,6 +115,7 @@ public struct DaemonStats: Sendable, Equatable {
                     Field("changes", "\(group.changes)"), Field("largest-batch", "\(group.largestBatch)"),
                     Field("spin-us", "\(group.spinMicroseconds)"), Field("spin-hits", "\(group.spinHits)"),
                     Field("retried-alone", "\(group.retriedAlone)"),
+                    Field("lane-reads", "\(group.laneReads)"), Field("lane-hand-backs", "\(group.laneHandBacks)"),
                 ]))
             }
         }

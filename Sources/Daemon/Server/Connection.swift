@@ -1,6 +1,7 @@
 import ControlProtocol
 import Logging
 import NIOCore
+import Storage
 
 /// One client connection: its socket, its session, and the rules of the
 /// protocol's transport (framing, data blocks, order, watching, closing).
@@ -43,12 +44,18 @@ final class Connection: Sendable {
             try await channel.executeThenClose { inbound, _ in
                 // Replies are written to the channel itself (see ReplyWriter), not through the async writer.
                 let writer = ReplyWriter(channel: channel.channel)
-                let shortcut = try await shortcut()
-                defer { shortcut?.close() }
+                let (shortcut, gate) = try await shortcut()
+                let direct = directInput(socket: shortcut?.socket, watch: service.store.laneWatch, gate: gate)
+                defer {
+                    // The lane lets go of the socket before its duplicate is closed.
+                    direct?.close()
+                    shortcut?.close()
+                }
                 try await writer.send(greeting)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await self.watchdog() }
-                    var loop = RequestLoop(connection: self, service: service, writer: writer, shortcut: shortcut)
+                    var loop = RequestLoop(connection: self, service: service, writer: writer, shortcut: shortcut,
+                                           direct: direct, gate: gate)
                     defer { group.cancelAll() }
                     do {
                         try await loop.run(inbound, session: &session)
@@ -66,11 +73,24 @@ final class Connection: Sendable {
         logger.debug("connection closed")
     }
 
-    /// The early-reply shortcut, for connections on the Unix socket.
-    private func shortcut() async throws -> ReplyShortcut? {
-        guard case .unix = transport else { return nil }
+    /// The early-reply shortcut and the input gate, for connections on the Unix socket.
+    private func shortcut() async throws -> (ReplyShortcut?, NIOLoopBound<InputGate>?) {
+        guard case .unix = transport else { return (nil, nil) }
         let channel = self.channel.channel
-        return try await channel.eventLoop.submit { ReplyShortcut.make(for: channel) }.get()
+        return try await channel.eventLoop.submit {
+            let gate = try? channel.pipeline.syncOperations.handler(type: InputGate.self)
+            return (ReplyShortcut.make(for: channel), gate.map { NIOLoopBound($0, eventLoop: channel.eventLoop) })
+        }.get()
+    }
+
+    /// Reading by a spinning commit lane, where the store has lanes and the
+    /// connection a socket of its own to read (`DirectInput`).
+    private func directInput(socket: Int32?, watch: LaneWatch?, gate: NIOLoopBound<InputGate>?) -> DirectInput? {
+        guard configuration.laneReadsRequests, let socket, let watch, gate != nil else { return nil }
+        let direct = DirectInput(watch: watch, socket: socket, id: id)
+        // A close from anywhere (idle timeout, shutdown, the peer) ends a lane's wait.
+        channel.channel.closeFuture.whenComplete { _ in direct.close() }
+        return direct
     }
 
     /// Closes the connection on the server's initiative: at once if no command

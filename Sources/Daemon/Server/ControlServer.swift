@@ -67,7 +67,7 @@ public final class ControlServer: Service, Sendable {
         do {
             if let path = configuration.socketPath {
                 try SocketFile.prepare(path)
-                listeners.append((try await bootstrap().bind(unixDomainSocketPath: path, childChannelInitializer: { Self.wrap($0) }), true))
+                listeners.append((try await bootstrap().bind(unixDomainSocketPath: path, childChannelInitializer: { Self.wrap($0, gated: true) }), true))
                 try SocketFile.restrict(path)
             }
             if let tcp = configuration.tcp {
@@ -124,9 +124,11 @@ public final class ControlServer: Service, Sendable {
     }
 
     /// Each accepted socket becomes an async channel of raw bytes; framing is the request loop's.
-    private static func wrap(_ channel: Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+    /// `gated`: with an `InputGate`, so a commit lane may read the socket (`DirectInput`).
+    private static func wrap(_ channel: Channel, gated: Bool = false) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
         channel.eventLoop.makeCompletedFuture {
-            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            if gated { try channel.pipeline.syncOperations.addHandler(InputGate()) }
+            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
         }
     }
 

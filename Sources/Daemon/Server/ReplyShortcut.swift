@@ -50,6 +50,9 @@ final class ReplyShortcut: EarlyReplies {
         return ReplyShortcut(socket: socket)
     }
 
+    /// The duplicate socket (-1 once closed): `DirectInput` reads it too.
+    var socket: Int32 { state.withLock { $0.socket } }
+
     func whenDurable(send reply: Reply) -> @Sendable () -> Void {
         let bytes = ReplyWriter.encoded(reply)
         let generation = state.withLock { s in

@@ -14,6 +14,9 @@ struct RequestLoop {
     let writer: ReplyWriter
     /// Lets a change's reply leave from the commit lane (Unix socket only).
     let shortcut: ReplyShortcut?
+    /// Lets a spinning commit lane read the requests (Unix socket only).
+    let direct: DirectInput?
+    let gate: NIOLoopBound<InputGate>?
 
     private var framer: LineFramer
     private let parser = RequestParser()
@@ -21,12 +24,18 @@ struct RequestLoop {
     /// answered with once its block has been read and discarded).
     private var pending: (request: Result<Request, ProtocolError>, reader: DataBlockReader)?
     private var watcher: Watcher?
+    /// The line being served was read by a commit lane, and the loop runs there.
+    private var onLane = false
 
-    init(connection: Connection, service: CommandService, writer: ReplyWriter, shortcut: ReplyShortcut?) {
+    init(connection: Connection, service: CommandService, writer: ReplyWriter, shortcut: ReplyShortcut?,
+         direct: DirectInput? = nil, gate: NIOLoopBound<InputGate>? = nil)
+    {
         self.connection = connection
         self.service = service
         self.writer = writer
         self.shortcut = shortcut
+        self.direct = direct
+        self.gate = gate
         self.framer = LineFramer(maxLineLength: connection.configuration.maxLineBytes)
     }
 
@@ -37,9 +46,19 @@ struct RequestLoop {
             await changeWatch(to: scope)
             watcher?.startForwarding()
         }
-        for try await buffer in inbound {
-            await returnToEventLoop()
-            framer.feed(Array(buffer.readableBytesView)[...])
+        var input = ConnectionInput(inbound, direct: direct, gate: gate, channel: connection.channel.channel)
+        while true {
+            let bytes: [UInt8]
+            do {
+                guard let next = try await input.next(laneMayRead: watcher == nil && session.watch == nil) else { return }
+                bytes = next
+            } catch is InputRaced {
+                connection.logger.warning("requests that came with the end of input could not be ordered; none served")
+                return
+            }
+            onLane = input.lastFromLane
+            if !onLane { await returnToEventLoop() }
+            framer.feed(bytes[...])
             while true {
                 let line: [UInt8]
                 do {
@@ -51,18 +70,18 @@ struct RequestLoop {
                     return
                 }
                 connection.control.touch()
-                await returnToEventLoop()
+                if !onLane { await returnToEventLoop() }
                 if try await take(line, session: &session) == .stop { return }
             }
         }
     }
 
     /// Back to the connection's event loop, if a commit lane finished the
-    /// last request (`JobAdoption`): requests are served there, never on a
-    /// lane. A re-enqueue of the task on its executor, from a thread that
-    /// adopts nothing now, lands on the loop.
+    /// last request (`JobAdoption`): requests are served there, unless a lane
+    /// read them itself (`DirectInput`) and they are ones it serves
+    /// (`servedOnLane`).
     private func returnToEventLoop() async {
-        while !connection.channel.channel.eventLoop.inEventLoop { await Task.yield() }
+        await connection.channel.channel.eventLoop.comeBack()
     }
 
     /// One line: part of a data block, or a request.
@@ -99,12 +118,24 @@ struct RequestLoop {
         return try await execute(request, data: nil, session: &session)
     }
 
+    /// What a lane that read the request serves itself: changes to a case
+    /// and its reading, each a little work before the store (or none).
+    /// Anything else — lists, audits, templates, sessions — goes to the
+    /// event loop, so the lane is not kept from committing.
+    static func servedOnLane(_ request: Request) -> Bool {
+        guard request.verb.count == 2, request.verb[0] == "CASE" else { return request.verb == ["PING"] }
+        return laneVerbs.contains(request.verb[1])
+    }
+
+    private static let laneVerbs: Set<String> = ["ADVANCE", "ATTACH", "SIGN", "HOLD", "RESUME", "NOTE", "SET", "SHOW"]
+
     private func newBlockReader() -> DataBlockReader {
         DataBlockReader(maxBytes: connection.configuration.maxDataBytes)
     }
 
     /// Runs one request through the command service and answers it.
     private mutating func execute(_ request: Request, data: String?, session: inout Session) async throws -> Next {
+        if onLane && !Self.servedOnLane(request) { await returnToEventLoop() }
         guard connection.control.beginCommand() else { return .stop }
         let watchedBefore = session.watch
         // Early only while nothing else can write: no watcher beside us, and

@@ -44,6 +44,9 @@ public struct ServerConfiguration: Sendable {
     public var closingGrace: Duration = .seconds(2)
     /// Authenticate Unix socket peers by their OS user (SO_PEERCRED).
     public var peerAuthentication: Bool = false
+    /// Let a spinning commit lane read a Unix-socket client's requests
+    /// (`DirectInput`); it does so only while it spins.
+    public var laneReadsRequests: Bool = true
 
     public init(socketPath: String? = nil, tcp: TCPAddress? = nil) {
         self.socketPath = socketPath

@@ -10,17 +10,6 @@ import Testing
 /// the event loop would have written, in order, whatever the client does.
 @Suite("Control server: early replies", .timeLimit(.minutes(3)))
 struct EarlyReplyTests {
-    static let template = """
-        template: loop
-        roles: { lead: Lead }
-        stages: { s: Loop }
-        initial: here
-        states:
-          here: { stage: s, transitions: { forth: { to: there, roles: [lead] }, finish: { to: done, roles: [lead] } } }
-          there: { stage: s, transitions: { back: { to: here, roles: [lead] } } }
-          done: { stage: s, final: true }
-        """
-
     /// A server whose sessions are signed in as alice (admin and lead) with
     /// the loop template published; `watching` sessions watch everything.
     func started(postgres: Bool, watching: Bool = false, tcp: Bool = false) async throws -> TestServer {
@@ -30,26 +19,13 @@ struct EarlyReplyTests {
             session.user = "alice"
             if watching { session.watch = .all }
         })
-        _ = try await server.store.addUser(
-            StoredUser(name: "alice", roles: ["admin", "lead"], passwordHash: PasswordHash.make(password: "x", cost: .testOnly)),
-            by: "system", role: "system", at: Timestamp(seconds: 1_800_000_000))
-        let client = try await server.connectGreeted()
-        try await client.send("+TEMPLATE PUT\n" + Self.template + "\n.\n")
-        let published = try await client.readFinal()
-        #expect(published.hasPrefix("250 "), "\(published)")
+        try await LoopCases.prepare(server)
         return server
     }
 
-    func openCase(_ client: TestClient) async throws -> String {
-        try await client.send("CASE OPEN template=loop title=Loop\n")
-        let reply = try await client.readReply()
-        let record = try #require(reply.first { $0.hasPrefix("250-case ") }, "\(reply)")
-        return try #require(field("id", in: record))
-    }
+    func openCase(_ client: TestClient) async throws -> String { try await LoopCases.open(client) }
 
-    func field(_ name: String, in line: String) -> String? {
-        line.split(separator: " ").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
-    }
+    func field(_ name: String, in line: String) -> String? { LoopCases.field(name, in: line) }
 
     func earlyReplies(_ server: TestServer) async throws -> Int {
         let client = try await server.connectGreeted()

@@ -66,7 +66,7 @@ import Testing
         metrics.connectionAccepted()
         metrics.connectionClosed()
         let group = GroupCommitStatus(lanes: 2, lanesRunning: 1, queued: 3, batches: 4, changes: 9, largestBatch: 5,
-                                      spinHits: 6, retriedAlone: 7)
+                                      spinHits: 6, retriedAlone: 7, laneReads: 11, laneHandBacks: 12)
         let pool = PoolStatus(size: 8, open: 3, idle: 1, waiting: 0, connectFailures: 2, groupCommit: group)
         let text = metrics.prometheusText(sampling: .init(watchers: 1, pool: pool, caseCacheEntries: 5,
                                                           caseCacheHits: 10, caseCacheMisses: 4))
@@ -95,6 +95,8 @@ import Testing
         #expect(samples["atmpd_group_commit_queued"] == 3)
         #expect(samples["atmpd_group_commit_spin_hits_total"] == 6)
         #expect(samples["atmpd_group_commit_retried_alone_total"] == 7)
+        #expect(samples["atmpd_group_commit_lane_reads_total"] == 11)
+        #expect(samples["atmpd_group_commit_lane_hand_backs_total"] == 12)
         #expect(text.contains("# TYPE atmpd_requests_total counter"))
         #expect(text.contains("# HELP atmpd_conflicts_total "))
 

@@ -23,6 +23,7 @@ struct TestServer {
 
     static func start(
         postgres: Bool = false,
+        commitSpin: Duration? = nil,
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         prepareSession: @escaping @Sendable (inout Session) -> Void = { _ in }
     ) async throws -> TestServer {
@@ -33,7 +34,8 @@ struct TestServer {
         logger.logLevel = .critical
         let store = postgres
             ? try await PostgresStore.open(
-                connectionString: try PostgresTestCluster.shared.createDatabase(prefix: "atmp_server"), logger: logger)
+                connectionString: try PostgresTestCluster.shared.createDatabase(prefix: "atmp_server"), commitSpin: commitSpin,
+                logger: logger)
             : try await SQLiteStore.open(path: directory + "/atmp.db", logger: logger)
         _ = try await store.migrate()
         let service = CommandService(store: store, configuration: ServiceConfiguration(), hub: EventHub(), logger: logger)

@@ -102,6 +102,8 @@ import Testing
         #expect(group["batches"] == "4" && group["largest-batch"] == "1")
         #expect(group["queued"] == "0")
         #expect(group["retried-alone"] == "0")
+        // No socket here: nothing for a lane to read (LaneReadTests).
+        #expect(group["lane-reads"] == "0" && group["lane-hand-backs"] == "0")
         // Whether a lane caught an answer spinning depends on timing; that it does is CommitLanesTests'.
         #expect(group["spin-hits"].flatMap { Int($0) } != nil)
         #expect(group["spin-us"] == "\(Int(PostgresStore.defaultCommitSpin / .microseconds(1)))")
