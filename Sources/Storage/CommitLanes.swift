@@ -254,6 +254,7 @@ final class CommitLanes: Sendable {
             return s.machine.laneReady(lane)
         }
         var lastWaitShort = true
+        var idleSince: ContinuousClock.Instant?
         while true {
             switch step {
             case .stop:
@@ -298,7 +299,8 @@ final class CommitLanes: Sendable {
             case .reconnect:
                 return lose(lane, session, StoreError(.unavailable, "a send on the commit lane's connection failed"))
             case .park, .waitForSender:
-                switch wait(lane, on: session, forSenderOnly: step == .waitForSender, lastWaitShort: &lastWaitShort) {
+                switch wait(lane, on: session, forSenderOnly: step == .waitForSender, lastWaitShort: &lastWaitShort,
+                            idleSince: &idleSince) {
                 case .next(let next): step = next
                 case .lost(let error): return lose(lane, session, error)
                 }
@@ -310,12 +312,33 @@ final class CommitLanes: Sendable {
 
     /// Waits in poll(2) for the session's socket (unless a caller is still
     /// sending on it) and the lane's wake-up descriptor; says what to do next.
-    /// `lastWaitShort`: whether the lane's previous wait was over within
-    /// `spin` (only then is this one worth spinning); updated for the next.
+    /// `lastWaitShort`: whether the lane's previous wait for work was over
+    /// within `spin` (only then is this one worth spinning); updated for the
+    /// next. `idleSince`: when that wait began, kept while a wait ends with
+    /// nothing to do (a signal, a stray wake-up), so that it does not count
+    /// as a new, short one. A wait for a caller to finish its send is
+    /// bookkeeping and counts for neither.
     private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool,
-                      lastWaitShort: inout Bool) -> Waited
+                      lastWaitShort: inout Bool, idleSince: inout ContinuousClock.Instant?) -> Waited
     {
-        let spinMayPay = spin > .zero && lastWaitShort
+        let started = forSenderOnly ? ContinuousClock.now : idleSince ?? ContinuousClock.now
+        if !forSenderOnly { idleSince = started }
+        let waited = wait(lane, on: session, forSenderOnly: forSenderOnly, started: started,
+                          spinMayPay: spin > .zero && lastWaitShort && ContinuousClock.now - started < spin)
+        guard !forSenderOnly else { return waited }
+        switch waited {
+        case .next(.park):
+            break  // nothing came: the same wait goes on
+        case .next, .lost:
+            lastWaitShort = ContinuousClock.now - started <= spin
+            idleSince = nil
+        }
+        return waited
+    }
+
+    private func wait(_ lane: Int, on session: PostgresSQLConnection, forSenderOnly: Bool,
+                      started: ContinuousClock.Instant, spinMayPay: Bool) -> Waited
+    {
         // Cleared before the lane says it spins: a nudge after that is for
         // this spin. (One from a caller that stalled past a whole turn of the
         // lane can still end it early; the lane then sleeps this once.)
@@ -338,14 +361,12 @@ final class CommitLanes: Sendable {
         }
         let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
         var ready: Int32 = 0
-        let started = ContinuousClock.now
         if spins {
             ready = pollWithoutSleeping(&descriptors, until: started.advanced(by: spin), nudge: nudges[lane])
             if parked { spinning.store(false, ordering: .relaxed) }
             if parked && state.withLock({ $0.machine.laneStopsSpinning(lane) }) && ready == 0 {
                 // A change was queued for it while it polled.
                 spinHits.add(1, ordering: .relaxed)
-                lastWaitShort = true
                 return .next(state.withLock { $0.machine.woken(lane) })
             }
             if ready > 0 { spinHits.add(1, ordering: .relaxed) }
@@ -354,17 +375,10 @@ final class CommitLanes: Sendable {
             if spins { watch.handBackAll() }  // the lane goes to sleep
             ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
         }
-        let waited = ContinuousClock.now - started
         if ready < 0 {
-            // A signal cut the wait short: it says nothing of how long the
-            // next will be (a short "last wait" would make it spin again).
-            if errno == EINTR {
-                if waited > spin { lastWaitShort = false }
-                return .next(.park)
-            }
+            if errno == EINTR { return .next(.park) }  // a signal: wait on
             return .lost(StoreError(.unavailable, "poll on the database socket failed: errno \(errno)"))
         }
-        lastWaitShort = waited <= spin
         if descriptors[0].revents != 0 { wakes[lane].drain() }
         if ready == 0 {
             return .next(state.withLock { $0.machine.idleTimedOut(lane) } ? .stop : .park)
@@ -458,7 +472,12 @@ final class CommitLanes: Sendable {
         let batch = waiters.map(\.pending)
         var plan = SQLStore.plan(batch)
         let together = SQLStore.outcomes(of: plan.together.map { batch[$0] }, answer: answer)
-        if together == nil { retriedAlone.add(Int64(plan.together.count), ordering: .relaxed) }
+        if together == nil {
+            retriedAlone.add(Int64(plan.together.count), ordering: .relaxed)
+            // Committing them one by one keeps the lane busy for a round trip
+            // each: clients it reads would wait on it meanwhile.
+            watch.handBackAll()
+        }
         let outcomes = SQLStore.finishBatch(batch, plan: &plan, together: together, on: session)
         let alone = batch.count == 1
         return zip(waiters, outcomes).map { ($0, $1.map { alone }) }

@@ -22,8 +22,9 @@ import Glibc
 /// - One watch, one answer: the handler is called once, with the bytes read
 ///   or `.handBack`, unless `withdraw` returned true first.
 /// - The lane reads only while it holds the lock, and only a socket still
-///   watched: once `withdraw` has returned, the lane will not touch the
-///   socket again, so its owner may close it.
+///   watched: once `withdraw` has returned, the lane will not read the
+///   socket again, so its owner may close it. (A poll already under way may
+///   still look at the number once; what it finds there is not read.)
 /// - A socket that shows end of input, a hang-up or an error is handed back
 ///   unread: its owner's NIO channel reads the end itself. Once the peer
 ///   has shut down its writing NIO reads whatever its owner says, so bytes
@@ -149,13 +150,24 @@ public final class LaneWatch: Sendable {
         let count = scratch.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if count > 0 {
             let bytes = Array(scratch[..<count])
-            // Seen now, the end came after what was read (or with it).
-            var after = pollfd(fd: socket, events: Int16(pollReadHangUp), revents: 0)
-            let ended = poll(&after, 1, 0) != 0
-            return .bytes(bytes, endFollows: ended)
+            return .bytes(bytes, endFollows: endShows(socket))
         }
         if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return nil }
         return .handBack
+    }
+}
+
+/// Whether `socket` shows end of input, a hang-up or an error now (seen
+/// right after a read, the end came after what was read, or with it). A
+/// poll that fails for another reason than a signal counts as an end: the
+/// owner then waits for NIO, which sees the same socket, to close it.
+private func endShows(_ socket: Int32) -> Bool {
+    while true {
+        var after = pollfd(fd: socket, events: Int16(pollReadHangUp), revents: 0)
+        let ready = poll(&after, 1, 0)
+        if ready < 0 && errno == EINTR { continue }
+        if ready < 0 { return true }
+        return ready > 0 && Int32(after.revents) & (pollReadHangUp | POLLHUP | POLLERR | POLLNVAL) != 0
     }
 }
 

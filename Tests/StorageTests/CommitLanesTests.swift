@@ -268,16 +268,26 @@ struct CommitLanesTests {
                                     pool: db.store.pool)
         try await advance(&builder, on: lanes, times: CommitLaneMachine.loneBatchesBeforeSpinning + 4)
         #expect(lanes.status.spinHits >= 1)
-        try await Task.sleep(for: .milliseconds(1_500))  // the lane spins 500 ms in vain, then sleeps
-        let before = lanes.status.spinHits
-        try await advance(&builder, on: lanes)  // answered while the lane slept: its wait was long
-        #expect(lanes.status.spinHits == before)
-        try await advance(&builder, on: lanes)  // so the wait for this one did not spin
-        #expect(lanes.status.spinHits == before)
-        try await advance(&builder, on: lanes)  // the last wait was short again: caught spinning
-        // The answer found it spinning; so did the change itself, if it came
-        // once the lane had begun to spin (then the lane took and sent it).
-        #expect((before + 1...before + 2).contains(lanes.status.spinHits))
+        // Spin hits per change after the pause; on a loaded machine a thread
+        // woken late can blur one attempt (a test run beside others has
+        // shown it), so up to three are made, and one must show it plainly.
+        var attempts: [[Int64]] = []
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(1_500))  // the lane spins 500 ms in vain, then sleeps
+            var hits: [Int64] = []
+            for _ in 0..<3 {
+                let before = lanes.status.spinHits
+                try await advance(&builder, on: lanes)
+                hits.append(lanes.status.spinHits - before)
+            }
+            attempts.append(hits)
+            // The first answered while the lane slept: its wait was long; so
+            // the wait for the second did not spin; the third's last wait
+            // was short again: caught spinning — the answer, and the change
+            // itself if it came once the lane had begun to spin.
+            if hits[0] == 0 && hits[1] == 0 && (1...2).contains(hits[2]) { break }
+        }
+        #expect(attempts.contains { $0[0] == 0 && $0[1] == 0 && (1...2).contains($0[2]) }, "\(attempts)")
         await lanes.close()
         try await db.expectIntact()
     }
