@@ -46,6 +46,7 @@ struct RequestLoop {
             await changeWatch(to: scope)
             watcher?.startForwarding()
         }
+        await returnToEventLoop()  // the input reads the gate's state there
         var input = ConnectionInput(inbound, direct: direct, gate: gate, channel: connection.channel.channel)
         while true {
             let bytes: [UInt8]
