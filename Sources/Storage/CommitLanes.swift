@@ -93,6 +93,17 @@ final class CommitLanes: Sendable {
     /// without the lock) that the next change will most likely go alone,
     /// sent by that lane, whose processor has time to spare.
     var laneIsSpinning: Bool { spinning.load(ordering: .relaxed) }
+    /// The batch a lane sent last held several changes: a hint that the next
+    /// change will meet others too (written and read without the lock).
+    private let batching = Atomic<Bool>(false)
+    var changesMeetInBatches: Bool { batching.load(ordering: .relaxed) }
+
+    /// What a caller encodes before it queues its change
+    /// (`SQLStore.PendingCommit`).
+    var encodingUpFront: SQLStore.PendingCommit.Encoding {
+        if laneIsSpinning { return .none }
+        return changesMeetInBatches ? .batchOnly : .both
+    }
     /// Signalled by each lane thread that ends after `close` began.
     private let ended = DispatchSemaphore(value: 0)
 
@@ -192,6 +203,7 @@ final class CommitLanes: Sendable {
     /// the lane thread reads the answer.
     private func send(_ id: Int, _ pending: SQLStore.PendingCommit, on lane: Int, session: PostgresSQLConnection) {
         let (sql, params) = SQLStore.statement(writing: [pending])
+        batching.store(false, ordering: .relaxed)
         do {
             let flushed = try session.send(sql, params)
             if state.withLock({ $0.machine.callerSent(lane: lane, flushed: flushed) }) { wakes[lane].signal() }
@@ -446,6 +458,7 @@ final class CommitLanes: Sendable {
     /// waiting; the error when the session broke.
     private func send(_ ids: [Int], on lane: Int, _ session: PostgresSQLConnection) -> StoreError? {
         let batch = state.withLock { s in ids.map { s.waiters[$0]!.pending } }
+        batching.store(batch.count > 1, ordering: .relaxed)
         let plan = SQLStore.plan(batch)
         let (sql, params) = SQLStore.statement(writing: plan.together.map { batch[$0] })
         do {

@@ -122,7 +122,7 @@ extension SQLStore {
             // Encoded here, off the lane — unless the lane idles polling
             // for the next lone change, which it then encodes itself.
             let pending = PendingCommit(write: write, number: number,
-                                        encodeNow: !(groupCommit?.laneIsSpinning ?? false), whenDurable: whenDurable)
+                                        encoding: groupCommit?.encodingUpFront ?? .both, whenDurable: whenDurable)
             if let groupCommit {
                 // A lone change's whenDurable ran on the lane already.
                 if try await groupCommit.commit(pending) { return }

@@ -18,7 +18,17 @@ extension SQLStore {
     /// critical path (it must be back in time for its client's next request).
     /// Then nothing is encoded up front, and the lane builds the single
     /// form it sends (`CommitLanes.laneIsSpinning`).
+    ///
+    /// And while the lane's batches hold several changes, a change will most
+    /// likely meet others too: only its batch form is built up front
+    /// (`CommitLanes.changesMeetInBatches`); should it go alone after all, the
+    /// lane builds its single form.
     struct PendingCommit: Sendable {
+        /// Which forms the caller builds up front.
+        enum Encoding: Sendable {
+            case both, batchOnly, none
+        }
+
         let write: CaseWrite
         /// The case's numeric id (for ordering and for a new case's row).
         let number: Int64
@@ -30,20 +40,26 @@ extension SQLStore {
         /// (see `Store.commit(_:whenDurable:)`).
         var whenDurable: (@Sendable () -> Void)?
 
-        init(write: CaseWrite, number: Int64, encodeNow: Bool = true, whenDurable: (@Sendable () -> Void)? = nil) {
+        init(write: CaseWrite, number: Int64, encoding: Encoding = .both,
+             whenDurable: (@Sendable () -> Void)? = nil)
+        {
             self.whenDurable = whenDurable
             self.write = write
             self.number = number
-            if encodeNow {
+            switch encoding {
+            case .both, .batchOnly:
                 let body = CaseCodec.bodyText(write.stored.case)
                 let data = SQLStore.eventData(write)
-                singleForm = SingleForm(write, body: body, data: data)
+                singleForm = encoding == .both ? SingleForm(write, body: body, data: data) : nil
                 batchForm = BatchForm(write, number: number, body: body, data: data)
-            } else {
+            case .none:
                 singleForm = nil
                 batchForm = nil
             }
         }
+
+        /// What was built up front (tests).
+        var encodedUpFront: (single: Bool, batch: Bool) { (singleForm != nil, batchForm != nil) }
 
         /// The parameters of the single-change statement.
         var single: SingleForm {

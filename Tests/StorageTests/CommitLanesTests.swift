@@ -330,6 +330,45 @@ struct CommitLanesTests {
         }
     }
 
+    /// While the lane's batches hold several changes, callers encode only a
+    /// change's batch form; a lone change sent by its caller turns that off.
+    /// A change encoded for a batch that ends up alone is still written.
+    @Test func callersEncodeForABatchOnlyWhileChangesMeetInBatches() async throws {
+        let db = try await TestDatabase.make(.postgres)
+        defer { Task { await db.store.close() } }
+        _ = try await publishSampleTemplate(db.store)
+        var held = try await opened(db)
+        var others = [try await opened(db), try await opened(db)]
+        let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
+        #expect(lanes.encodingUpFront == .both)
+        let lock = try RowLock(db, caseID: held.current.id)
+        held.append(at: t0.adding(seconds: 1))
+        let heldWrite = held.write(since: 1)
+        let first = Task { try await lanes.commit(pending(heldWrite)) }
+        #expect(try await eventually { try !waitingBackends(db).isEmpty })
+        var queued: [Task<Void, any Error>] = []
+        for i in others.indices {
+            others[i].append(at: t0.adding(seconds: 1))
+            let write = others[i].write(since: 1)
+            queued.append(Task { try await lanes.commit(pending(write)) })
+        }
+        #expect(try await eventually { lanes.status.queued == 2 })
+        try lock.release()
+        _ = try await first.value
+        for task in queued { try await task.value }
+        #expect(lanes.statistics.largest == 2)
+        #expect(lanes.changesMeetInBatches && lanes.encodingUpFront == .batchOnly)
+        // The next change goes alone, encoded for a batch only.
+        held.append(at: t0.adding(seconds: 2))
+        let lone = SQLStore.PendingCommit(write: held.write(since: 2), number: SQLStore.caseNumber(held.current.id)!,
+                                          encoding: lanes.encodingUpFront)
+        #expect(lone.encodedUpFront == (single: false, batch: true))
+        try await lanes.commit(lone)
+        #expect(try await db.store.loadCase(id: held.current.id)?.case.version == 3)
+        #expect(!lanes.changesMeetInBatches && lanes.encodingUpFront == .both)
+        await lanes.close()
+    }
+
     /// A batch the lane sent whose shared statement fails as a whole (a key
     /// already used): on the lane's non-blocking session, each change is then
     /// committed alone, and only the clashing one fails. Also: a batch's

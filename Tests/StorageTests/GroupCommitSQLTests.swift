@@ -196,9 +196,11 @@ struct GroupCommitSQLTests {
             + SQLStore.BatchArrays.rememberedColumns)
     }
 
-    /// A change left unencoded (for a lane that encodes it itself) makes
-    /// the very statements of one encoded up front, alone and in a batch.
-    @Test func aChangeEncodedLateMakesTheSameStatements() {
+    /// A change left unencoded (for a lane that encodes it itself), or
+    /// encoded for a batch only, makes the very statements of one encoded
+    /// up front in both forms, alone and in a batch.
+    @Test(arguments: [SQLStore.PendingCommit.Encoding.batchOnly, .none])
+    func aChangeEncodedLateMakesTheSameStatements(_ encoding: SQLStore.PendingCommit.Encoding) {
         var builder = CaseBuilder(id: "C-000009", at: t0)
         builder.append(at: t0.adding(seconds: 1), data: ["s": .string("é \"q\"")])
         let record = IdempotencyRecord(user: "alice", key: "k", digest: "d", reply: "250 ok", expires: t0)
@@ -206,8 +208,10 @@ struct GroupCommitSQLTests {
         var other = CaseBuilder(id: "C-000010", at: t0)
         other.append(at: t0.adding(seconds: 2))
         let number = SQLStore.caseNumber(write.stored.case.id)!
-        let early = SQLStore.PendingCommit(write: write, number: number, encodeNow: true)
-        let late = SQLStore.PendingCommit(write: write, number: number, encodeNow: false)
+        let early = SQLStore.PendingCommit(write: write, number: number, encoding: .both)
+        let late = SQLStore.PendingCommit(write: write, number: number, encoding: encoding)
+        #expect(early.encodedUpFront == (single: true, batch: true))
+        #expect(late.encodedUpFront == (single: false, batch: encoding == .batchOnly))
         let single = SQLStore.statement(writing: [early])
         #expect(single.sql == SQLStore.singleUpdateStatement)
         #expect(SQLStore.statement(writing: [late]) == single)
