@@ -355,15 +355,16 @@ final class CommitLanes: Sendable {
         // this spin. (One from a caller that stalled past a whole turn of the
         // lane can still end it early; the lane then sleeps this once.)
         if spinMayPay { nudges[lane].clear() }
-        let (parked, unflushed, spins) = state.withLock { s in
+        let (parked, unflushed, spins, alone) = state.withLock { s in
             let parked = s.machine.phases[lane] == .parked
             let spins = s.machine.spinsWhileWaiting && spinMayPay
             if spins && parked { s.machine.laneStartsSpinning(lane) }
-            return (parked, s.machine.unflushed[lane], spins)
+            return (parked, s.machine.unflushed[lane], spins, s.machine.lanesRunning == 1)
         }
         if spins && parked { spinning.store(true, ordering: .relaxed) }
-        // Client sockets are read only while the lane spins (LaneWatch).
-        if spins { watch.startAccepting() } else { watch.handBackAll() }
+        // Client sockets are read by the only lane running (LaneWatch):
+        // with two, neither could serve a request while the other waits.
+        if alone { watch.startAccepting() } else { watch.handBackAll() }
         var descriptors = [pollfd(fd: wakes[lane].descriptor, events: Int16(POLLIN), revents: 0)]
         if !forSenderOnly {
             // libpq drops the socket of a connection it found broken.
@@ -371,7 +372,9 @@ final class CommitLanes: Sendable {
             let events = POLLIN | (unflushed ? POLLOUT : 0)
             descriptors.append(pollfd(fd: session.socketDescriptor, events: Int16(events), revents: 0))
         }
-        let timeout = parked ? Int32(clamping: idleTimeout.milliseconds) : -1
+        // Idle time counts from when the lane fell idle: a wake-up with
+        // nothing to do (a client socket watched, say) does not start it anew.
+        let timeout = parked ? Int32(clamping: max(.zero, idleTimeout - (ContinuousClock.now - started)).milliseconds) : -1
         var ready: Int32 = 0
         if spins {
             ready = pollWithoutSleeping(&descriptors, until: started.advanced(by: spin), nudge: nudges[lane])
@@ -384,8 +387,11 @@ final class CommitLanes: Sendable {
             if ready > 0 { spinHits.add(1, ordering: .relaxed) }
         }
         if ready == 0 {
-            if spins { watch.handBackAll() }  // the lane goes to sleep
-            ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            if alone && !forSenderOnly {
+                ready = pollWatching(&descriptors, timeout: timeout, lane: lane)
+            } else {
+                ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            }
         }
         if ready < 0 {
             if errno == EINTR { return .next(.park) }  // a signal: wait on
@@ -409,6 +415,41 @@ final class CommitLanes: Sendable {
             }
         }
         return .next(state.withLock { $0.machine.woken(lane) })
+    }
+
+    /// poll(2) over the lane's own descriptors and the watched client
+    /// sockets, sleeping up to `timeout` milliseconds (-1: no limit); poll's
+    /// result for `descriptors`. Client sockets that are ready are served on
+    /// the way (their requests may give the lane work: a change queued for
+    /// it wakes it, one its caller sent makes the session readable), and a
+    /// socket watched meanwhile wakes the lane to poll it too.
+    private func pollWatching(_ descriptors: inout [pollfd], timeout: Int32, lane: Int) -> Int32 {
+        let own = descriptors.count
+        var all = descriptors
+        let deadline = timeout >= 0 ? ContinuousClock.now.advanced(by: .milliseconds(timeout)) : nil
+        let wake: @Sendable () -> Void = { [wakes] in wakes[lane].signal() }
+        while true {
+            let watched = watch.watchedWhileAsleep(wake: wake)
+            all.removeSubrange(own...)
+            for i in 0..<own { all[i].revents = 0 }
+            for (_, socket) in watched {
+                all.append(pollfd(fd: socket, events: Int16(POLLIN | pollReadHangUp), revents: 0))
+            }
+            let left = deadline.map { Int32(clamping: max(0, ($0 - ContinuousClock.now).milliseconds)) } ?? -1
+            let polled = poll(&all, nfds_t(all.count), left)
+            let pollError = errno
+            watch.awake()
+            if polled <= 0 {
+                errno = pollError  // the caller looks at EINTR
+                return polled
+            }
+            let served = (own..<all.count).filter { all[$0].revents != 0 }.map { (watched[$0 - own].id, all[$0].revents) }
+            if !served.isEmpty { watch.serve(served) }
+            if polled > Int32(served.count) {
+                for i in 0..<own { descriptors[i].revents = all[i].revents }
+                return polled - Int32(served.count)
+            }
+        }
     }
 
     /// poll(2) with no timeout, again and again until something is ready or
@@ -505,14 +546,22 @@ final class CommitLanes: Sendable {
     /// caller's event loop, which stays asleep until the client's next
     /// request. Larger batches leave `whenDurable` to their callers: a lane
     /// writes every batch of this instance in turn, and replies written one
-    /// by one here made every batch wait for them — measured slower at 8 and
-    /// 32 connections (docs/performance.md).
+    /// by one here, before the callers ran, made every batch wait for them —
+    /// measured slower at 8 and 32 connections (docs/performance.md). While
+    /// the lane reads the clients, though, their callers run here too (the
+    /// next batch is on its way by then), each writing its own reply: the
+    /// event loops are then out of the way of a change altogether.
     private func resume(_ answered: [(Waiter, Outcome)]) {
         for (waiter, outcome) in answered {
             if case .success(true) = outcome, let whenDurable = waiter.pending.whenDurable {
                 // The reply goes first; the rest of the request runs here,
                 // and the event loop is not woken for it (JobAdoption).
                 whenDurable()
+                JobAdoption.adopting { waiter.continuation.resume(returning: outcome) }
+            } else if watch.isAccepting {
+                // The lane reads the clients: the caller's task finishes its
+                // request here and waits for the next one here too, and its
+                // event loop is not woken at all.
                 JobAdoption.adopting { waiter.continuation.resume(returning: outcome) }
             } else {
                 waiter.continuation.resume(returning: outcome)

@@ -3,22 +3,27 @@ import Synchronization
 import Glibc
 #endif
 
-/// Client sockets that a spinning commit lane reads on the daemon's behalf.
+/// Client sockets that the commit lane reads on the daemon's behalf.
 ///
 /// Why: while one client sends change after change, a lane polls its
 /// session's socket without sleeping (`CommitLanes`), and its processor is
 /// otherwise idle; the client's next request, meanwhile, had to wake an event
 /// loop — on the processor the client and PostgreSQL's backend also need —
 /// costing about half of that loop's work per change (docs/performance.md).
-/// A spinning lane now polls the sockets watched here as well, reads what
-/// arrives and hands the bytes to their owner's task, which runs on the lane
-/// (`JobAdoption`); the event loop sleeps on.
+/// And under load, each change crossed between the lane and an event loop
+/// twice (the request's change to the lane, its outcome back), each crossing
+/// a wake-up. So the lane, while it is the only one running, polls the
+/// sockets watched here beside its session's — spinning or asleep in
+/// poll(2) — reads what arrives and hands the bytes to their owner's task,
+/// which runs on the lane (`JobAdoption`); the event loops sleep on.
 ///
 /// The owner (the daemon's connection) must keep NIO from reading the socket
 /// meanwhile and take reading back when handed back. Rules:
-/// - A socket is watched only while a lane spins (`watch` says false
-///   otherwise); when the lane stops spinning, ends, or loses its session,
-///   everything watched is handed back.
+/// - A socket is watched only while a lane accepts watches (`watch` says
+///   false otherwise); when the lane stops accepting (a second lane runs),
+///   ends, or loses its session, everything watched is handed back.
+/// - A lane asleep in poll(2) over the watched sockets is woken when one is
+///   added (`watchedWhileAsleep`), so that it polls that one too.
 /// - One watch, one answer: the handler is called once, with the bytes read
 ///   or `.handBack`, unless `withdraw` returned true first.
 /// - The lane reads only while it holds the lock, and only a socket still
@@ -48,6 +53,9 @@ public final class LaneWatch: Sendable {
     private struct State {
         var accepting = false
         var entries: [UInt64: Entry] = [:]
+        /// Set while the lane sleeps in poll(2) over the watched sockets:
+        /// how to wake it when one is added.
+        var wakeSleepingLane: (@Sendable () -> Void)?
         /// What the lane reads into, under the lock.
         var scratch = [UInt8](repeating: 0, count: LaneWatch.readSize)
     }
@@ -71,12 +79,16 @@ public final class LaneWatch: Sendable {
     /// the handler resumes runs too). False when no lane spins now: read it
     /// yourself.
     public func watch(_ socket: Int32, id: UInt64, handler: @escaping Handler) -> Bool {
-        state.withLock { s in
-            guard s.accepting else { return false }
+        let (watched, wake) = state.withLock { s -> (Bool, (@Sendable () -> Void)?) in
+            guard s.accepting else { return (false, nil) }
             s.entries[id] = Entry(socket: socket, handler: handler)
             version.add(1, ordering: .releasing)
-            return true
+            // Once: the lane, woken, polls anew (and says so again).
+            defer { s.wakeSleepingLane = nil }
+            return (true, s.wakeSleepingLane)
         }
+        wake?()
+        return watched
     }
 
     /// Stops watching; true when it was still watched (its handler will not
@@ -90,21 +102,22 @@ public final class LaneWatch: Sendable {
         }
     }
 
-    /// A lane spins and takes watches now (a hint: it may stop any moment).
+    /// A lane takes watches now (a hint: it may stop any moment).
     public var isAccepting: Bool { state.withLock { $0.accepting } }
 
-    // MARK: - The spinning lane
+    // MARK: - The lane
 
-    /// The lane spins: sockets may be watched.
+    /// The lane reads client sockets: they may be watched.
     func startAccepting() {
         state.withLock { $0.accepting = true }
     }
 
-    /// The lane stops spinning: no more watching, and everything watched is
-    /// handed back to its owner.
+    /// The lane stops reading client sockets: no more watching, and
+    /// everything watched is handed back to its owner.
     func handBackAll() {
         let handlers = state.withLock { s -> [Handler] in
             s.accepting = false
+            s.wakeSleepingLane = nil
             guard !s.entries.isEmpty else { return [] }
             defer {
                 s.entries = [:]
@@ -121,6 +134,21 @@ public final class LaneWatch: Sendable {
     /// The watched sockets, for poll(2).
     func watched() -> [(id: UInt64, socket: Int32)] {
         state.withLock { s in s.entries.map { ($0.key, $0.value.socket) } }
+    }
+
+    /// The watched sockets, for a poll(2) that may sleep: a socket watched
+    /// from now until `awake` calls `wake` (once), so that the lane polls
+    /// it too. Taken under one lock with the list, so none slips between.
+    func watchedWhileAsleep(wake: @escaping @Sendable () -> Void) -> [(id: UInt64, socket: Int32)] {
+        state.withLock { s in
+            s.wakeSleepingLane = wake
+            return s.entries.map { ($0.key, $0.value.socket) }
+        }
+    }
+
+    /// The lane's poll(2) is over.
+    func awake() {
+        state.withLock { $0.wakeSleepingLane = nil }
     }
 
     /// The watched sockets that poll(2) found ready: reads each one still

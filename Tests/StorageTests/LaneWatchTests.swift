@@ -72,6 +72,28 @@ struct LaneWatchTests {
         #expect(!watch.watch(pair.server, id: 1, handler: wakes.handler))
     }
 
+    /// A socket watched while the lane sleeps over the watched ones wakes
+    /// it, once; watched while it is awake (or after the wake), nothing.
+    @Test func aSocketWatchedWhileTheLaneSleepsWakesItOnce() throws {
+        let (watch, _, _) = try watching(id: 1)
+        let woken = Mutex(0)
+        let asleep = watch.watchedWhileAsleep(wake: { woken.withLock { $0 += 1 } })
+        #expect(asleep.map(\.id) == [1])
+        let other = try SocketPair(), third = try SocketPair()
+        let wakes = Wakes()
+        #expect(watch.watch(other.server, id: 2, handler: wakes.handler))
+        #expect(woken.withLock { $0 } == 1)
+        #expect(watch.watch(third.server, id: 3, handler: wakes.handler))
+        #expect(woken.withLock { $0 } == 1)  // once: the lane polls anew
+        _ = watch.watchedWhileAsleep(wake: { woken.withLock { $0 += 1 } })
+        watch.awake()
+        #expect(watch.withdraw(id: 3))
+        #expect(watch.watch(third.server, id: 3, handler: wakes.handler))
+        #expect(woken.withLock { $0 } == 1)  // awake: no wake-up needed
+        watch.handBackAll()
+        #expect(wakes.all == [.handBack, .handBack])
+    }
+
     @Test func whatArrivesIsReadOnceAndInOrder() throws {
         let (watch, pair, wakes) = try watching(id: 7)
         #expect(ready(watch).isEmpty)  // nothing sent yet

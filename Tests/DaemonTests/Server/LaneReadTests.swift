@@ -96,6 +96,14 @@ struct LaneReadTests {
                 try #require(Int(field("lane-hand-backs", in: record) ?? "")))
     }
 
+    func lanesRunning(_ server: TestServer) async throws -> Int {
+        let client = try await server.connectGreeted()
+        try await client.send("STATS\n")
+        let reply = try await client.readReply()
+        let record = try #require(reply.first { $0.hasPrefix("250-group-commit ") }, "\(reply)")
+        return try #require(Int(field("lanes-running", in: record) ?? ""))
+    }
+
     func version(of id: String, _ server: TestServer) async throws -> Int {
         let client = try await server.connectGreeted()
         try await client.send("CASE SHOW \(id)\n")
@@ -213,9 +221,10 @@ struct LaneReadTests {
         try await server.stop()
     }
 
-    /// A client that pauses past the lane's spin is handed back to its event
-    /// loop, served there, and read by the lane again later.
-    @Test func aClientThatPausesIsServedOnAndOn() async throws {
+    /// A client that pauses past the lane's spin stays with the lane: asleep
+    /// in poll(2) over the client's socket, the lane reads the next request
+    /// when it comes.
+    @Test func aClientThatPausesIsStillReadByTheLane() async throws {
         let server = try await started()
         let client = try await server.connectGreeted()
         let id = try await openCase(client)
@@ -223,10 +232,53 @@ struct LaneReadTests {
         #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
         for _ in 0..<3 {
             try await Task.sleep(for: .milliseconds(100))
-            version = try await advance(client, id, from: version, count: 40)
+            let before = try await groupCommit(server).reads
+            version = try await advance(client, id, from: version, count: 1)
+            #expect(try await groupCommit(server).reads == before + 1)
         }
-        let counts = try await groupCommit(server)
-        #expect(counts.reads > 0 && counts.handBacks > 0, "\(counts)")
+        try await server.stop()
+    }
+
+    /// A connection that starts waiting for the lane while the lane sleeps
+    /// in poll(2) (its last request was served on the event loop) wakes the
+    /// lane, which then polls its socket too: the next request is read by
+    /// the lane, not left until the lane's idle time runs out.
+    @Test func aConnectionWatchedWhileTheLaneSleepsIsReadAtOnce() async throws {
+        let server = try await started()
+        let first = try await server.connectGreeted()
+        let id = try await openCase(first)
+        var version = 1
+        #expect(try await untilTheLaneReads(server) { version = try await advance(first, id, from: version, count: 20) })
+        try await Task.sleep(for: .milliseconds(100))  // the lane's spin is over: it sleeps
+        let second = try await server.connectGreeted()
+        try await second.send("PING\n")  // read by NIO, served on the event loop
+        #expect(try await second.readReply().last?.hasPrefix("250") == true)
+        try await Task.sleep(for: .milliseconds(50))
+        let before = try await groupCommit(server).reads
+        // Left unread by the lane, it would wait for the lane's idle time to
+        // run out (2 s) and be handed back to NIO.
+        try await advance(second, id, from: version, count: 1)
+        #expect(try await groupCommit(server).reads == before + 1)
+        try await server.stop()
+    }
+
+    /// A client that pauses longer than the lane's idle time is handed back
+    /// when the lane ends, served on its event loop, and read by the lane
+    /// again once one runs.
+    @Test func aClientThatOutwaitsTheLaneIsHandedBackAndServedOn() async throws {
+        let server = try await started()
+        let client = try await server.connectGreeted()
+        let id = try await openCase(client)
+        var version = 1
+        #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await lanesRunning(server) > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(try await lanesRunning(server) == 0)
+        version = try await advance(client, id, from: version, count: 5)
+        #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
+        #expect(try await self.version(of: id, server) == version)
         try await server.stop()
     }
 
