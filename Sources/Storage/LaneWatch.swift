@@ -72,15 +72,22 @@ public final class LaneWatch: Sendable {
         (reads.load(ordering: .relaxed), handBacks.load(ordering: .relaxed))
     }
 
-    public init() {}
+    /// At most this many sockets are watched at once; more are left to NIO.
+    /// The lane polls every watched socket each time it waits, so the cost
+    /// of a wait grows with their number (idle connections included).
+    let maxWatched: Int
 
-    /// Asks the spinning lane to read `socket` when it becomes readable and
-    /// call `handler` with what it read (on the lane thread, where the job
-    /// the handler resumes runs too). False when no lane spins now: read it
-    /// yourself.
+    public init(maxWatched: Int = 64) {
+        self.maxWatched = maxWatched
+    }
+
+    /// Asks the lane to read `socket` when it becomes readable and call
+    /// `handler` with what it read (on the lane thread, where the job the
+    /// handler resumes runs too). False when no lane takes watches now, or
+    /// `maxWatched` sockets are watched already: read it yourself.
     public func watch(_ socket: Int32, id: UInt64, handler: @escaping Handler) -> Bool {
         let (watched, wake) = state.withLock { s -> (Bool, (@Sendable () -> Void)?) in
-            guard s.accepting else { return (false, nil) }
+            guard s.accepting, s.entries.count < maxWatched || s.entries[id] != nil else { return (false, nil) }
             s.entries[id] = Entry(socket: socket, handler: handler)
             version.add(1, ordering: .releasing)
             // Once: the lane, woken, polls anew (and says so again).

@@ -94,6 +94,22 @@ struct LaneWatchTests {
         #expect(wakes.all == [.handBack, .handBack])
     }
 
+    /// Beyond `maxWatched` sockets a watch is refused (NIO reads it); a
+    /// socket watched again in its own place is not counted twice.
+    @Test func atMostMaxWatchedSocketsAreWatched() throws {
+        let watch = LaneWatch(maxWatched: 2)
+        watch.startAccepting()
+        let pairs = try (0..<3).map { _ in try SocketPair() }
+        let wakes = Wakes()
+        #expect(watch.watch(pairs[0].server, id: 1, handler: wakes.handler))
+        #expect(watch.watch(pairs[1].server, id: 2, handler: wakes.handler))
+        #expect(!watch.watch(pairs[2].server, id: 3, handler: wakes.handler))
+        #expect(watch.watch(pairs[1].server, id: 2, handler: wakes.handler))
+        #expect(watch.withdraw(id: 1))
+        #expect(watch.watch(pairs[2].server, id: 3, handler: wakes.handler))
+        #expect(Set(watch.watched().map(\.id)) == [2, 3])
+    }
+
     @Test func whatArrivesIsReadOnceAndInOrder() throws {
         let (watch, pair, wakes) = try watching(id: 7)
         #expect(ready(watch).isEmpty)  // nothing sent yet
