@@ -558,7 +558,7 @@ final class CommitLanes: Sendable {
                 // and the event loop is not woken for it (JobAdoption).
                 whenDurable()
                 JobAdoption.adopting { waiter.continuation.resume(returning: outcome) }
-            } else if watch.isAccepting {
+            } else if watch.readsClients {
                 // The lane reads the clients: the caller's task finishes its
                 // request here and waits for the next one here too, and its
                 // event loop is not woken at all.

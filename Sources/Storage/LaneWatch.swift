@@ -56,6 +56,9 @@ public final class LaneWatch: Sendable {
         /// Set while the lane sleeps in poll(2) over the watched sockets:
         /// how to wake it when one is added.
         var wakeSleepingLane: (@Sendable () -> Void)?
+        /// A socket has been watched at least once: the daemon lets the lane
+        /// read its clients (`--lane-reads`).
+        var everWatched = false
         /// What the lane reads into, under the lock.
         var scratch = [UInt8](repeating: 0, count: LaneWatch.readSize)
     }
@@ -89,6 +92,7 @@ public final class LaneWatch: Sendable {
         let (watched, wake) = state.withLock { s -> (Bool, (@Sendable () -> Void)?) in
             guard s.accepting, s.entries.count < maxWatched || s.entries[id] != nil else { return (false, nil) }
             s.entries[id] = Entry(socket: socket, handler: handler)
+            s.everWatched = true
             version.add(1, ordering: .releasing)
             // Once: the lane, woken, polls anew (and says so again).
             defer { s.wakeSleepingLane = nil }
@@ -111,6 +115,10 @@ public final class LaneWatch: Sendable {
 
     /// A lane takes watches now (a hint: it may stop any moment).
     public var isAccepting: Bool { state.withLock { $0.accepting } }
+
+    /// A lane takes watches now, and clients have been given to it before:
+    /// the lane serves the daemon's clients (a hint, like `isAccepting`).
+    var readsClients: Bool { state.withLock { $0.accepting && $0.everWatched } }
 
     // MARK: - The lane
 

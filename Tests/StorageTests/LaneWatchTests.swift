@@ -65,7 +65,9 @@ struct LaneWatchTests {
         #expect(!watch.isAccepting)
         #expect(!watch.watch(pair.server, id: 1, handler: wakes.handler))
         watch.startAccepting()
+        #expect(!watch.readsClients)  // accepting, but nobody gave it a client yet
         #expect(watch.watch(pair.server, id: 1, handler: wakes.handler))
+        #expect(watch.readsClients)
         watch.handBackAll()
         #expect(wakes.all == [.handBack])
         // Stopped spinning: refused again.
