@@ -60,6 +60,28 @@ struct CommitLanesTests {
             .map { $0[0]! }
     }
 
+    /// Commits `held`'s next change on `lanes` while `RowLock` holds its row,
+    /// so it stays in flight, then `others`' next changes, which queue behind
+    /// it. The lock, the held change's task and the queued ones.
+    func twoQueuedBehindAHeldChange(_ db: TestDatabase, _ lanes: CommitLanes, held: inout CaseBuilder,
+                                    others: inout [CaseBuilder]) async throws
+        -> (RowLock, Task<Bool, any Error>, [Task<Void, any Error>])
+    {
+        let lock = try RowLock(db, caseID: held.current.id)
+        held.append(at: t0.adding(seconds: 1))
+        let heldWrite = held.write(since: 1)
+        let first = Task { try await lanes.commit(pending(heldWrite)) }
+        #expect(try await eventually { try !waitingBackends(db).isEmpty })
+        var queued: [Task<Void, any Error>] = []
+        for i in others.indices {
+            others[i].append(at: t0.adding(seconds: 1))
+            let write = others[i].write(since: 1)
+            queued.append(Task { try await lanes.commit(pending(write)) })
+        }
+        #expect(try await eventually { lanes.status.queued == 2 })
+        return (lock, first, queued)
+    }
+
     @Test func whenDurableRunsOnceForADurableChangeAndNeverForAConflict() async throws {
         let db = try await TestDatabase.make(.postgres)
         defer { Task { await db.store.close() } }
@@ -302,18 +324,7 @@ struct CommitLanesTests {
         var held = try await opened(db)
         var others = [try await opened(db), try await opened(db)]
         let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
-        let lock = try RowLock(db, caseID: held.current.id)
-        held.append(at: t0.adding(seconds: 1))
-        let heldWrite = held.write(since: 1)
-        let first = Task { try await lanes.commit(pending(heldWrite)) }
-        #expect(try await eventually { try !waitingBackends(db).isEmpty })
-        var queued: [Task<Void, any Error>] = []
-        for i in others.indices {
-            others[i].append(at: t0.adding(seconds: 1))
-            let write = others[i].write(since: 1)
-            queued.append(Task { try await lanes.commit(pending(write)) })
-        }
-        #expect(try await eventually { lanes.status.queued == 2 })
+        let (lock, first, queued) = try await twoQueuedBehindAHeldChange(db, lanes, held: &held, others: &others)
         let closing = Task { await lanes.close() }
         try await Task.sleep(for: .milliseconds(50))
         try lock.release()
@@ -341,18 +352,7 @@ struct CommitLanesTests {
         var others = [try await opened(db), try await opened(db)]
         let lanes = try CommitLanes(lanes: 1, maxBatch: 8, pool: db.store.pool)
         #expect(lanes.encodingUpFront == .both)
-        let lock = try RowLock(db, caseID: held.current.id)
-        held.append(at: t0.adding(seconds: 1))
-        let heldWrite = held.write(since: 1)
-        let first = Task { try await lanes.commit(pending(heldWrite)) }
-        #expect(try await eventually { try !waitingBackends(db).isEmpty })
-        var queued: [Task<Void, any Error>] = []
-        for i in others.indices {
-            others[i].append(at: t0.adding(seconds: 1))
-            let write = others[i].write(since: 1)
-            queued.append(Task { try await lanes.commit(pending(write)) })
-        }
-        #expect(try await eventually { lanes.status.queued == 2 })
+        let (lock, first, queued) = try await twoQueuedBehindAHeldChange(db, lanes, held: &held, others: &others)
         try lock.release()
         _ = try await first.value
         for task in queued { try await task.value }

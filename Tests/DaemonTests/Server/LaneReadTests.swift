@@ -87,6 +87,15 @@ struct LaneReadTests {
         return false
     }
 
+    /// A case of its own advanced by `client` until the lane reads the
+    /// client's requests; the case and the version reached.
+    func advancedUntilTheLaneReads(_ client: TestClient, _ server: TestServer) async throws -> (id: String, version: Int) {
+        let id = try await openCase(client)
+        var version = 1
+        #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
+        return (id, version)
+    }
+
     func groupCommit(_ server: TestServer) async throws -> (reads: Int, handBacks: Int) {
         let client = try await server.connectGreeted()
         try await client.send("STATS\n")
@@ -227,9 +236,7 @@ struct LaneReadTests {
     @Test func aClientThatPausesIsStillReadByTheLane() async throws {
         let server = try await started()
         let client = try await server.connectGreeted()
-        let id = try await openCase(client)
-        var version = 1
-        #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
+        var (id, version) = try await advancedUntilTheLaneReads(client, server)
         for _ in 0..<3 {
             try await Task.sleep(for: .milliseconds(100))
             let before = try await groupCommit(server).reads
@@ -246,9 +253,7 @@ struct LaneReadTests {
     @Test func aConnectionWatchedWhileTheLaneSleepsIsReadAtOnce() async throws {
         let server = try await started()
         let first = try await server.connectGreeted()
-        let id = try await openCase(first)
-        var version = 1
-        #expect(try await untilTheLaneReads(server) { version = try await advance(first, id, from: version, count: 20) })
+        let (id, version) = try await advancedUntilTheLaneReads(first, server)
         try await Task.sleep(for: .milliseconds(100))  // the lane's spin is over: it sleeps
         let second = try await server.connectGreeted()
         try await second.send("PING\n")  // read by NIO, served on the event loop
@@ -268,9 +273,7 @@ struct LaneReadTests {
     @Test func aClientThatOutwaitsTheLaneIsHandedBackAndServedOn() async throws {
         let server = try await started()
         let client = try await server.connectGreeted()
-        let id = try await openCase(client)
-        var version = 1
-        #expect(try await untilTheLaneReads(server) { version = try await advance(client, id, from: version, count: 20) })
+        var (id, version) = try await advancedUntilTheLaneReads(client, server)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await lanesRunning(server) > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
